@@ -1,0 +1,92 @@
+//! Incident records as read from an instance, with raw and display values.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One field as read with `sysparm_display_value=all`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub value: String,
+    pub display: String,
+}
+
+impl FieldValue {
+    /// A field whose display value equals its raw value.
+    pub fn plain(value: impl Into<String>) -> Self {
+        let value = value.into();
+        Self { display: value.clone(), value }
+    }
+}
+
+/// A record read from a table, every field kept as the instance sent it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub fields: BTreeMap<String, FieldValue>,
+}
+
+impl Record {
+    /// The raw value of a field, or `""` when the instance did not send it.
+    pub fn value(&self, field: &str) -> &str {
+        self.fields.get(field).map_or("", |f| f.value.as_str())
+    }
+
+    /// The display value of a field, falling back to the raw value.
+    pub fn display(&self, field: &str) -> &str {
+        match self.fields.get(field) {
+            Some(f) if !f.display.is_empty() => &f.display,
+            Some(f) => &f.value,
+            None => "",
+        }
+    }
+
+    pub fn sys_id(&self) -> &str {
+        self.value("sys_id")
+    }
+
+    pub fn number(&self) -> &str {
+        self.value("number")
+    }
+
+    /// `sys_mod_count` as a number; a missing or odd value reads as 0.
+    pub fn mod_count(&self) -> u64 {
+        self.value("sys_mod_count").parse().unwrap_or(0)
+    }
+
+    pub fn updated_on(&self) -> &str {
+        self.value("sys_updated_on")
+    }
+}
+
+/// The incident states of current releases and their labels (synced choices win in the UI).
+pub mod state {
+    pub const NEW: &str = "1";
+    pub const IN_PROGRESS: &str = "2";
+    pub const ON_HOLD: &str = "3";
+    pub const RESOLVED: &str = "6";
+    pub const CLOSED: &str = "7";
+    pub const CANCELED: &str = "8";
+
+    /// A fallback label for a state value, used only when no choices were synced.
+    pub fn label(value: &str) -> &str {
+        match value {
+            NEW => "New",
+            IN_PROGRESS => "In Progress",
+            ON_HOLD => "On Hold",
+            RESOLVED => "Resolved",
+            CLOSED => "Closed",
+            CANCELED => "Canceled",
+            other => other,
+        }
+    }
+}
+
+/// One journal entry (a work note or comment) as stored in `sys_journal_field`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalEntry {
+    pub element: String,
+    pub value: String,
+    pub created_on: String,
+    pub created_by: String,
+}
