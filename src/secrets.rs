@@ -1,1 +1,237 @@
-//! placeholder
+//! Where the connector's password lives: the OS keyring when there is one, and a clearly named
+//! fallback when there is not (a typical SSH jump host has no Secret Service).
+//!
+//! The order is: Secret Service (persists), the kernel session keyring (lives until logout or
+//! reboot), and memory for this process only. `ACTIONPLANE_CLIENT_SECRET` overrides them all for
+//! automation. Nothing is ever written to a plaintext file.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::servicenow::Secret;
+
+/// The environment variable automation uses to hand over the password.
+pub const SECRET_ENV: &str = "ACTIONPLANE_CLIENT_SECRET";
+
+const SERVICE: &str = "actionplane";
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The kind of store that holds a secret; stored (by name only) with the connector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreKind {
+    /// The desktop keyring (Secret Service): persists across reboots.
+    Keyring,
+    /// The kernel session keyring: shared by this login session, lost at logout or reboot.
+    Session,
+    /// Read from `ACTIONPLANE_CLIENT_SECRET` at each start.
+    Environment,
+    /// Typed for this process only.
+    Memory,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyring => "keyring",
+            Self::Session => "session-keyring",
+            Self::Environment => "environment",
+            Self::Memory => "memory",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Keyring, Self::Session, Self::Environment, Self::Memory].into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// In words, for the screen.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Keyring => "OS keyring (Secret Service): persists",
+            Self::Session => "session keyring: lives until logout or reboot",
+            Self::Environment => "environment variable ACTIONPLANE_CLIENT_SECRET",
+            Self::Memory => "this process only: typed again at next start",
+        }
+    }
+
+    /// Whether the secret survives a reboot (a go-live condition).
+    pub fn persists(self) -> bool {
+        matches!(self, Self::Keyring | Self::Environment)
+    }
+}
+
+/// Where a secret went and why it went there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    pub kind: StoreKind,
+    /// Why stronger stores were skipped, in words; empty when the keyring took it.
+    pub note: String,
+}
+
+/// A secret could not be found or kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error(
+        "no password is available for {account} in the {store}: connect again with the password, \
+         or set ACTIONPLANE_CLIENT_SECRET for this process"
+    )]
+    Missing { account: String, store: &'static str },
+    #[error("the {store} refused the password: {reason}")]
+    Refused { store: &'static str, reason: String },
+}
+
+/// The credential store the app uses; tests use [`SecretStore::in_memory`].
+#[derive(Clone)]
+pub struct SecretStore {
+    memory: Arc<Mutex<HashMap<String, String>>>,
+    system: bool,
+}
+
+/// The account name under which a connector's password is kept.
+pub fn account(instance: &str, username: &str) -> String {
+    format!("{username}@{instance}")
+}
+
+impl SecretStore {
+    /// The real stores of this machine.
+    pub fn system() -> Self {
+        Self { memory: Arc::default(), system: true }
+    }
+
+    /// A store that never leaves the process, for tests.
+    pub fn in_memory() -> Self {
+        Self { memory: Arc::default(), system: false }
+    }
+
+    /// Keeps a secret in the strongest store that works here, saying which and why.
+    pub fn save(&self, account: &str, secret: &Secret) -> Placement {
+        self.remember(account, secret);
+        if !self.system {
+            return Placement { kind: StoreKind::Memory, note: "test store".to_owned() };
+        }
+        let keyring_skip = match secret_service_available() {
+            Ok(()) => match with_timeout(keyring_set(Backend::SecretService, account, secret.expose())) {
+                Ok(()) => return Placement { kind: StoreKind::Keyring, note: String::new() },
+                Err(reason) => reason,
+            },
+            Err(reason) => reason,
+        };
+        match with_timeout(keyring_set(Backend::Session, account, secret.expose())) {
+            Ok(()) => Placement {
+                kind: StoreKind::Session,
+                note: format!(
+                    "OS keyring skipped: {keyring_skip}. The password is in the kernel session \
+                     keyring: other actionplane processes of this login can use it, but it is \
+                     lost at logout or reboot. For automation set {SECRET_ENV} instead."
+                ),
+            },
+            Err(session_skip) => Placement {
+                kind: StoreKind::Memory,
+                note: format!(
+                    "OS keyring skipped: {keyring_skip}; session keyring skipped: {session_skip}. \
+                     The password is kept for this process only: set {SECRET_ENV} for other \
+                     commands."
+                ),
+            },
+        }
+    }
+
+    /// Finds the secret of an account: the environment first, then the store it was put in.
+    pub fn load(&self, account: &str, kind: StoreKind) -> Result<Secret, SecretError> {
+        if let Ok(value) = std::env::var(SECRET_ENV) {
+            if !value.is_empty() {
+                return Ok(Secret::new(value));
+            }
+        }
+        if let Some(value) = self.memory.lock().expect("secret memory").get(account) {
+            return Ok(Secret::new(value.clone()));
+        }
+        let backend = match kind {
+            StoreKind::Keyring if self.system => Backend::SecretService,
+            StoreKind::Session if self.system => Backend::Session,
+            _ => return Err(SecretError::Missing { account: account.to_owned(), store: kind.describe() }),
+        };
+        match with_timeout(keyring_get(backend, account)) {
+            Ok(Some(value)) => {
+                let secret = Secret::new(value);
+                self.remember(account, &secret);
+                Ok(secret)
+            }
+            Ok(None) => Err(SecretError::Missing { account: account.to_owned(), store: kind.describe() }),
+            Err(reason) => Err(SecretError::Refused { store: kind.describe(), reason }),
+        }
+    }
+
+    /// Keeps a secret typed for this session only.
+    pub fn remember(&self, account: &str, secret: &Secret) {
+        self.memory.lock().expect("secret memory").insert(account.to_owned(), secret.expose().to_owned());
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Backend {
+    SecretService,
+    Session,
+}
+
+fn entry(backend: Backend, account: &str) -> keyring::Result<keyring::Entry> {
+    let credential: Box<keyring::credential::Credential> = match backend {
+        Backend::SecretService => {
+            Box::new(keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?)
+        }
+        Backend::Session => {
+            Box::new(keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, account)?)
+        }
+    };
+    Ok(keyring::Entry::new_with_credential(credential))
+}
+
+fn keyring_set(backend: Backend, account: &str, secret: &str) -> impl FnOnce() -> Result<(), String> + Send {
+    let (account, secret) = (account.to_owned(), secret.to_owned());
+    move || {
+        entry(backend, &account)
+            .and_then(|e| e.set_password(&secret))
+            .map_err(|e| describe_keyring_error(&e))
+    }
+}
+
+fn keyring_get(backend: Backend, account: &str) -> impl FnOnce() -> Result<Option<String>, String> + Send {
+    let account = account.to_owned();
+    move || match entry(backend, &account).and_then(|e| e.get_password()) {
+        Ok(value) => Ok(Some(value)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(describe_keyring_error(&e)),
+    }
+}
+
+fn describe_keyring_error(error: &keyring::Error) -> String {
+    match error {
+        keyring::Error::NoStorageAccess(_) => "the keyring is locked or refused access".to_owned(),
+        keyring::Error::PlatformFailure(e) => format!("the keyring failed ({e})"),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a Secret Service could even be reached; says why not in words.
+fn secret_service_available() -> Result<(), String> {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), as on most SSH \
+                    jump hosts, so no Secret Service can answer"
+            .to_owned());
+    }
+    Ok(())
+}
+
+/// Runs a keyring call on its own thread and gives up after a few seconds instead of hanging.
+fn with_timeout<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.recv_timeout(PROBE_TIMEOUT).unwrap_or_else(|_| {
+        Err(format!("no answer within {} s (locked or asleep?)", PROBE_TIMEOUT.as_secs()))
+    })
+}

@@ -1,0 +1,331 @@
+//! The operations of the product, shared by the CLI and the TUI: connect, validate, sync,
+//! onboarding progress, and governed runs. No screen or command holds logic of its own.
+
+mod errors;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::Mutex as AsyncMutex;
+
+pub use errors::WorkspaceError;
+pub use runs::{Execution, RunDetail};
+
+use crate::domain::connector::{ConnectPayload, ConnectorSettings, InstanceTarget};
+use crate::domain::metadata::TableMetadata;
+use crate::domain::onboarding::{self, Progress, Step, SyncSummary, ValidationReport};
+use crate::domain::policy::Allowlist;
+use crate::domain::run::RunMode;
+use crate::sandbox::{self, Faults, SandboxHandle};
+use crate::secrets::{self, Placement, SecretStore, StoreKind};
+use crate::servicenow::{Client, LoggedRequest, Secret};
+use crate::store::{NewAuditEvent, Store};
+
+type Result<T> = std::result::Result<T, WorkspaceError>;
+
+/// The table the first action governs.
+pub const INCIDENT: &str = "incident";
+
+const FACT_VALIDATION: &str = "validation";
+const FACT_VALIDATION_ERROR: &str = "validation_error";
+const FACT_SYNC: &str = "sync";
+const FACT_SYNC_ERROR: &str = "sync_error";
+
+/// One operator's workspace: the store, the credential store, and the target instance.
+pub struct Workspace {
+    store: Mutex<Store>,
+    secrets: SecretStore,
+    sandbox: AsyncMutex<Option<SandboxHandle>>,
+    client: Mutex<Option<Client>>,
+    timeout: Duration,
+    actor: String,
+}
+
+/// What `connect` did: saved, where the secret went, and how validation and sync went.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectOutcome {
+    pub saved: bool,
+    pub instance: String,
+    pub secret_store: StoreKind,
+    pub secret_note: String,
+    pub validation: Option<StepResult<ValidationReport>>,
+    pub sync: Option<StepResult<SyncSummary>>,
+}
+
+/// The result of one step that ran after saving; a failure never undoes the save.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum StepResult<T> {
+    Ok { result: T },
+    Failed { kind: String, error: String },
+}
+
+/// The onboarding view: each step, the next move, and the facts behind them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Onboarding {
+    pub target: Option<String>,
+    pub is_sandbox: bool,
+    pub secret_store: Option<StoreKind>,
+    pub steps: Vec<Step>,
+    pub next_move: String,
+    pub validation: Option<ValidationReport>,
+}
+
+impl Workspace {
+    /// Opens the workspace on a database file, with the given credential store.
+    pub fn open(db: &Path, secrets: SecretStore) -> Result<Arc<Self>> {
+        let store = Store::open(db)?;
+        let (user, host, _) = crate::domain::run::Approval::identity();
+        Ok(Arc::new(Self {
+            store: Mutex::new(store),
+            secrets,
+            sandbox: AsyncMutex::new(None),
+            client: Mutex::new(None),
+            timeout: Duration::from_secs(20),
+            actor: format!("{user}@{host}"),
+        }))
+    }
+
+    /// The local store; held only for short, synchronous work.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.store().path().to_owned()
+    }
+
+    /// Who the audit names for work done at this terminal.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The saved connector and where its secret is kept.
+    pub fn settings(&self) -> Result<(ConnectorSettings, StoreKind)> {
+        let (settings, kind) = self.store().connector()?.ok_or(WorkspaceError::NotConnected)?;
+        Ok((settings, StoreKind::parse(&kind).unwrap_or(StoreKind::Memory)))
+    }
+
+    /// The allowlist of the incident table.
+    pub fn allowlist(&self) -> Result<Allowlist> {
+        let (settings, _) = self.settings()?;
+        Ok(Allowlist::new(INCIDENT, settings.allowed_fields(INCIDENT)))
+    }
+
+    fn audit(&self, run_id: Option<&str>, kind: &str, detail: serde_json::Value) -> Result<()> {
+        self.store().append_audit(&NewAuditEvent::new(run_id, kind, &self.actor, detail))?;
+        Ok(())
+    }
+
+    /// Saves the connector, then validates and syncs if the payload asks for it.
+    pub async fn connect(&self, payload: &ConnectPayload) -> Result<ConnectOutcome> {
+        let settings = payload.check().map_err(WorkspaceError::Payload)?;
+        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let placement = self.place_secret(&account, payload)?;
+        self.store().save_connector(&settings, placement.kind.as_str())?;
+        self.forget_client();
+        self.audit(
+            None,
+            "connector.saved",
+            serde_json::json!({
+                "instance": settings.instance.label(), "username": settings.username,
+                "secretStore": placement.kind.as_str(), "allowlist": settings.allowed_fields(INCIDENT),
+            }),
+        )?;
+        let mut outcome = ConnectOutcome {
+            saved: true,
+            instance: settings.instance.label(),
+            secret_store: placement.kind,
+            secret_note: placement.note,
+            validation: None,
+            sync: None,
+        };
+        if payload.validate_after_save {
+            outcome.validation = Some(step_result(self.validate().await));
+        }
+        let validated = matches!(outcome.validation, None | Some(StepResult::Ok { .. }));
+        if payload.sync_metadata_after_save && validated {
+            outcome.sync = Some(step_result(self.sync_metadata().await.map(|m| sync_summary(&m))));
+        }
+        Ok(outcome)
+    }
+
+    fn place_secret(&self, account: &str, payload: &ConnectPayload) -> Result<Placement> {
+        let secret = Secret::new(payload.client_secret.clone());
+        Ok(self.secrets.save(account, &secret))
+    }
+
+    /// Keeps a password typed for this session only (the TUI's step 03 form).
+    pub fn remember_secret(&self, settings: &ConnectorSettings, secret: &Secret) {
+        let account = secrets::account(&settings.instance.label(), &settings.username);
+        self.secrets.remember(&account, secret);
+        self.forget_client();
+    }
+
+    fn forget_client(&self) {
+        *self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// A client for the saved connector, starting the embedded sandbox when it is the target.
+    pub async fn client(&self) -> Result<Client> {
+        if let Some(client) = self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+            return Ok(client);
+        }
+        let (settings, kind) = self.settings()?;
+        let base_url = match &settings.instance {
+            InstanceTarget::Sandbox => self.ensure_sandbox().await?,
+            InstanceTarget::Remote(url) => url.clone(),
+        };
+        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let secret = self.secrets.load(&account, kind)?;
+        let client = Client::new(&base_url, &settings.username, secret, self.timeout)?;
+        *self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Starts the in-process sandbox (once) and returns its base URL.
+    pub async fn ensure_sandbox(&self) -> Result<String> {
+        let mut slot = self.sandbox.lock().await;
+        if let Some(handle) = slot.as_ref() {
+            return Ok(handle.base_url());
+        }
+        let state = sandbox::state_path_for(&self.db_path());
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let handle = sandbox::start(&state, addr, Faults::default()).await.map_err(WorkspaceError::Sandbox)?;
+        let url = handle.base_url();
+        *slot = Some(handle);
+        Ok(url)
+    }
+
+    /// Whether the embedded sandbox can run here (its state file can be opened).
+    pub fn sandbox_state_path(&self) -> PathBuf {
+        sandbox::state_path_for(&self.db_path())
+    }
+
+    /// Restores the sandbox's seed story; audit records stay.
+    pub async fn reset_sandbox(&self) -> Result<()> {
+        let state = self.sandbox_state_path();
+        tokio::task::spawn_blocking(move || sandbox::reset(&state))
+            .await
+            .map_err(|e| WorkspaceError::Sandbox(e.into()))?
+            .map_err(WorkspaceError::Sandbox)?;
+        self.audit(None, "sandbox.reset", serde_json::json!({"story": "INC-42 back to open"}))
+    }
+
+    /// Stops the in-process sandbox, if one runs.
+    pub async fn shutdown(&self) {
+        if let Some(handle) = self.sandbox.lock().await.take() {
+            handle.shutdown().await;
+        }
+    }
+
+    /// The calls made to the instance so far (method, path, status, time; no secrets).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref().map(Client::request_log).unwrap_or_default()
+    }
+
+    /// Validates auth and the integration user, and stores what it learned.
+    pub async fn validate(&self) -> Result<ValidationReport> {
+        let result = match self.client().await {
+            Ok(client) => client.validate().await.map_err(WorkspaceError::from),
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(report) => {
+                self.store().set_fact(FACT_VALIDATION, Some(report))?;
+                self.store().set_fact::<String>(FACT_VALIDATION_ERROR, None)?;
+                let (problems, warnings) = report.user_findings();
+                let detail = serde_json::json!({"user": report.user_name, "roles": report.roles,
+                    "build": report.build, "problems": problems, "warnings": warnings});
+                self.audit(None, "connector.validated", detail)?;
+            }
+            Err(error) => {
+                self.store().set_fact::<ValidationReport>(FACT_VALIDATION, None)?;
+                self.store().set_fact(FACT_VALIDATION_ERROR, Some(&error.to_string()))?;
+                let detail = serde_json::json!({"kind": error.kind(), "error": error.to_string()});
+                self.audit(None, "connector.validation-failed", detail)?;
+            }
+        }
+        result
+    }
+
+    /// Syncs the dictionary and choices of the allowlisted fields and stores them.
+    pub async fn sync_metadata(&self) -> Result<TableMetadata> {
+        let allowlist = self.allowlist()?;
+        let result = match self.client().await {
+            Ok(client) => client.sync_metadata(INCIDENT, &allowlist.fields).await.map_err(WorkspaceError::from),
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(metadata) => {
+                let summary = sync_summary(metadata);
+                self.store().save_metadata(metadata)?;
+                self.store().set_fact(FACT_SYNC, Some(&summary))?;
+                self.store().set_fact::<String>(FACT_SYNC_ERROR, None)?;
+                self.audit(None, "metadata.synced", serde_json::to_value(&summary).unwrap_or_default())?;
+            }
+            Err(error) => {
+                self.store().set_fact(FACT_SYNC_ERROR, Some(&error.to_string()))?;
+                let detail = serde_json::json!({"kind": error.kind(), "error": error.to_string()});
+                self.audit(None, "metadata.sync-failed", detail)?;
+            }
+        }
+        result
+    }
+
+    /// The synced metadata of the incident table.
+    pub fn metadata(&self) -> Result<Option<TableMetadata>> {
+        Ok(self.store().metadata(INCIDENT)?)
+    }
+
+    /// The stored facts that onboarding status is computed from.
+    pub fn progress(&self) -> Result<Progress> {
+        let store = self.store();
+        let connector = store.connector()?;
+        Ok(Progress {
+            saved: connector.is_some(),
+            target_is_sandbox: connector.as_ref().is_some_and(|(s, _)| s.is_sandbox),
+            validation: store.fact(FACT_VALIDATION)?,
+            validation_error: store.fact(FACT_VALIDATION_ERROR)?,
+            sync: store.fact(FACT_SYNC)?,
+            sync_error: store.fact(FACT_SYNC_ERROR)?,
+            dry_run_verified: store.has_verified(RunMode::DryRun)?,
+            live_run_verified: store.has_verified(RunMode::Live)?,
+        })
+    }
+
+    /// Each step with its status, and the next move.
+    pub fn onboarding(&self) -> Result<Onboarding> {
+        let progress = self.progress()?;
+        let connector = self.store().connector()?;
+        Ok(Onboarding {
+            target: connector.as_ref().map(|(s, _)| s.instance.label()),
+            is_sandbox: connector.as_ref().is_none_or(|(s, _)| s.is_sandbox),
+            secret_store: connector.as_ref().and_then(|(_, k)| StoreKind::parse(k)),
+            steps: onboarding::steps(&progress),
+            next_move: onboarding::next_move(&progress),
+            validation: progress.validation,
+        })
+    }
+}
+
+fn sync_summary(metadata: &TableMetadata) -> SyncSummary {
+    SyncSummary {
+        fields: metadata.fields.len(),
+        missing: metadata.missing.clone(),
+        read_only: metadata.fields.iter().filter(|f| f.entry.read_only).map(|f| f.entry.element.clone()).collect(),
+        synced_at: metadata.synced_at.clone(),
+    }
+}
+
+fn step_result<T>(result: Result<T>) -> StepResult<T> {
+    match result {
+        Ok(result) => StepResult::Ok { result },
+        Err(error) => StepResult::Failed { kind: error.kind().to_owned(), error: error.to_string() },
+    }
+}
