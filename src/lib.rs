@@ -8,8 +8,8 @@
 pub mod cli;
 pub mod domain;
 pub mod sandbox;
-// pub mod secrets;
+pub mod secrets;
 pub mod servicenow;
 pub mod store;
 pub mod tui;
-// pub mod workspace;
+pub mod workspace;

@@ -177,33 +177,63 @@ enum Backend {
     Session,
 }
 
-fn entry(backend: Backend, account: &str) -> keyring::Result<keyring::Entry> {
-    let credential: Box<keyring::credential::Credential> = match backend {
-        Backend::SecretService => {
-            Box::new(keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?)
-        }
-        Backend::Session => {
-            Box::new(keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, account)?)
-        }
-    };
-    Ok(keyring::Entry::new_with_credential(credential))
+fn secret_service_entry(account: &str) -> keyring::Result<keyring::Entry> {
+    let credential = keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
+    Ok(keyring::Entry::new_with_credential(Box::new(credential)))
 }
 
-fn keyring_set(backend: Backend, account: &str, secret: &str) -> impl FnOnce() -> Result<(), String> + Send {
-    let (account, secret) = (account.to_owned(), secret.to_owned());
-    move || {
-        entry(backend, &account)
-            .and_then(|e| e.set_password(&secret))
-            .map_err(|e| describe_keyring_error(&e))
+/// The kernel session keyring, used directly: the keyring crate also links each key into the
+/// persistent keyring, which many hosts (containers, jump hosts) refuse.
+mod session {
+    use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier};
+
+    fn description(account: &str) -> String {
+        format!("{}:{account}", super::SERVICE)
+    }
+
+    fn keyring() -> Result<KeyRing, String> {
+        KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+            .map_err(|e| format!("no session keyring ({e:?})"))
+    }
+
+    pub fn set(account: &str, secret: &str) -> Result<(), String> {
+        keyring()?
+            .add_key(&description(account), secret.as_bytes())
+            .map(|_| ())
+            .map_err(|e| format!("the session keyring refused the key ({e:?})"))
+    }
+
+    pub fn get(account: &str) -> Result<Option<String>, String> {
+        match keyring()?.search(&description(account)) {
+            Ok(key) => key
+                .read_to_vec()
+                .map(|bytes| Some(String::from_utf8_lossy(&bytes).into_owned()))
+                .map_err(|e| format!("the session keyring refused to read ({e:?})")),
+            Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => Ok(None),
+            Err(e) => Err(format!("the session keyring refused the search ({e:?})")),
+        }
     }
 }
 
-fn keyring_get(backend: Backend, account: &str) -> impl FnOnce() -> Result<Option<String>, String> + Send {
+fn keyring_set(backend: Backend, account: &str, secret: &str) -> impl FnOnce() -> Result<(), String> + Send + use<> {
+    let (account, secret) = (account.to_owned(), secret.to_owned());
+    move || match backend {
+        Backend::Session => session::set(&account, &secret),
+        Backend::SecretService => secret_service_entry(&account)
+            .and_then(|e| e.set_password(&secret))
+            .map_err(|e| describe_keyring_error(&e)),
+    }
+}
+
+fn keyring_get(backend: Backend, account: &str) -> impl FnOnce() -> Result<Option<String>, String> + Send + use<> {
     let account = account.to_owned();
-    move || match entry(backend, &account).and_then(|e| e.get_password()) {
-        Ok(value) => Ok(Some(value)),
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(e) => Err(describe_keyring_error(&e)),
+    move || match backend {
+        Backend::Session => session::get(&account),
+        Backend::SecretService => match secret_service_entry(&account).and_then(|e| e.get_password()) {
+            Ok(value) => Ok(Some(value)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(describe_keyring_error(&e)),
+        },
     }
 }
 

@@ -166,7 +166,8 @@ fn choice_check(input: &PolicyInput<'_>) -> PolicyCheck {
     let mut bad = Vec::new();
     for (field, value) in input.writes {
         let Some(field_meta) = meta.field(field) else { continue };
-        if !field_meta.choices.is_empty() && field_meta.choice_label(value).is_none() {
+        let clearing = value.is_empty();
+        if !clearing && !field_meta.choices.is_empty() && field_meta.choice_label(value).is_none() {
             bad.push(format!("{field}=`{value}`"));
         }
     }
@@ -226,7 +227,11 @@ fn target_check(input: &PolicyInput<'_>) -> PolicyCheck {
     if input.is_sandbox {
         PolicyCheck::new(RULE, Outcome::Pass, "the target is a sandbox instance")
     } else if input.production_acknowledged {
-        PolicyCheck::new(RULE, Outcome::Warn, "PRODUCTION instance: acknowledged by the operator")
+        PolicyCheck::new(
+            RULE,
+            Outcome::Warn,
+            "PRODUCTION instance: the approval must type the instance name to acknowledge it",
+        )
     } else {
         PolicyCheck::new(
             RULE,

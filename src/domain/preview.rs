@@ -108,6 +108,8 @@ pub struct Preview {
     pub mod_count: u64,
     pub updated_on: String,
     pub short_description: String,
+    /// What the operator asked for, kept so execution can re-check the policy.
+    pub request: CloseRequest,
     pub changes: Vec<FieldChange>,
     pub blocked: Vec<String>,
     pub posture: PolicyPosture,
@@ -183,6 +185,7 @@ pub fn build(input: &PreviewInput<'_>) -> Preview {
         mod_count: input.record.mod_count(),
         updated_on: input.record.updated_on().to_owned(),
         short_description: input.record.value("short_description").to_owned(),
+        request: input.request.clone(),
         changes,
         blocked,
         posture,

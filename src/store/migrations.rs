@@ -68,6 +68,15 @@ CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+", r"
+CREATE TABLE leases (
+    record_key TEXT PRIMARY KEY,
+    run_id     TEXT NOT NULL,
+    owner      TEXT NOT NULL,
+    host       TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    expires_at TEXT NOT NULL
+);
 "];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -2,6 +2,7 @@
 //! their artifacts and approvals, and the append-only audit chain.
 
 mod audit;
+mod leases;
 mod migrations;
 mod runs;
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use audit::{AuditEvent, ChainReport, NewAuditEvent};
+pub use leases::Lease;
 pub use runs::{Artifact, new_run_id};
 
 use crate::domain::connector::ConnectorSettings;

@@ -2,6 +2,8 @@
 //! onboarding progress, and governed runs. No screen or command holds logic of its own.
 
 mod errors;
+mod evidence;
+mod execute;
 mod runs;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ use serde::Serialize;
 use tokio::sync::Mutex as AsyncMutex;
 
 pub use errors::WorkspaceError;
+pub use evidence::{ExportedPack, GoLiveCondition, ROLLBACK_ACTION};
+pub use execute::{CRASH_AT_ENV, CRASH_POINTS, RunSummary, is_interrupted, run_marker};
 pub use runs::{Execution, RunDetail};
 
 use crate::domain::connector::{ConnectPayload, ConnectorSettings, InstanceTarget};
@@ -74,6 +78,8 @@ pub struct Onboarding {
     pub steps: Vec<Step>,
     pub next_move: String,
     pub validation: Option<ValidationReport>,
+    /// The seed's go-live conditions, computed from stored evidence.
+    pub go_live: Vec<GoLiveCondition>,
 }
 
 impl Workspace {
@@ -310,6 +316,7 @@ impl Workspace {
             steps: onboarding::steps(&progress),
             next_move: onboarding::next_move(&progress),
             validation: progress.validation,
+            go_live: self.go_live()?,
         })
     }
 }

@@ -6,9 +6,8 @@ use serde_json::json;
 use super::{INCIDENT, Result, Workspace, WorkspaceError};
 use crate::domain::CLOSE_TICKET;
 use crate::domain::incident::Record;
-use crate::domain::preview::{self, ChangeKind, CloseRequest, Preview, PreviewInput};
+use crate::domain::preview::{self, CloseRequest, Preview, PreviewInput};
 use crate::domain::run::{Approval, GovernedRun, RunMode, RunState};
-use crate::servicenow::Client;
 use crate::store::{Artifact, AuditEvent, new_run_id, now};
 
 /// The end of an execution: the run as it now stands, and the fields that differ, if any.
@@ -31,31 +30,13 @@ pub struct RunDetail {
     pub audit: Vec<AuditEvent>,
 }
 
-/// The marker a live work note carries, so a landed note can be recognised by its run.
-pub fn run_marker(run_id: &str) -> String {
-    format!("[actionplane {run_id}]")
-}
-
 impl Workspace {
     /// Reads the record and stores a new run with its preview. A live run must continue a
     /// verified dry run of the same change.
     pub async fn preview(&self, request: &CloseRequest, mode: RunMode) -> Result<(GovernedRun, Preview)> {
-        let (settings, _) = self.settings()?;
-        let metadata = self.metadata()?.ok_or(WorkspaceError::NoMetadata)?;
-        let allowlist = self.allowlist()?;
         let client = self.client().await?;
         let record = client.find_by_number(INCIDENT, request.number.trim()).await?;
-        let preview = preview::build(&PreviewInput {
-            action: CLOSE_TICKET,
-            target: &settings.instance.label(),
-            is_sandbox: settings.is_sandbox,
-            production_acknowledged: settings.is_sandbox,
-            record: &record,
-            request,
-            allowlist: &allowlist,
-            metadata: Some(&metadata),
-            operator: &settings.username,
-        });
+        let preview = self.build_preview(&record, request)?;
         let parent_id = match mode {
             RunMode::DryRun => None,
             RunMode::Live => Some(self.verified_dry_run(&preview)?.ok_or(WorkspaceError::NeedsDryRun)?),
@@ -78,6 +59,25 @@ impl Workspace {
         Ok((run, preview))
     }
 
+    /// Computes a preview of `request` on `record` with the current allowlist and metadata.
+    pub(super) fn build_preview(&self, record: &Record, request: &CloseRequest) -> Result<Preview> {
+        let (settings, _) = self.settings()?;
+        let metadata = self.metadata()?.ok_or(WorkspaceError::NoMetadata)?;
+        let allowlist = self.allowlist()?;
+        Ok(preview::build(&PreviewInput {
+            action: CLOSE_TICKET,
+            target: &settings.instance.label(),
+            is_sandbox: settings.is_sandbox,
+            // Production is acknowledged at approval, by typing the instance name.
+            production_acknowledged: true,
+            record,
+            request,
+            allowlist: &allowlist,
+            metadata: Some(&metadata),
+            operator: &settings.username,
+        }))
+    }
+
     /// The verified dry run whose change equals this preview's, if there is one.
     fn verified_dry_run(&self, preview: &Preview) -> Result<Option<String>> {
         let store = self.store();
@@ -96,7 +96,28 @@ impl Workspace {
 
     /// Approves a previewed run: binds who, where, when and why to its digest.
     pub fn approve(&self, run_id: &str, digest: &str, reason: &str) -> Result<Approval> {
+        self.approve_typed(run_id, digest, reason, None)
+    }
+
+    /// Approves a run; on a production target `typed_instance` must be the instance name.
+    pub fn approve_typed(
+        &self,
+        run_id: &str,
+        digest: &str,
+        reason: &str,
+        typed_instance: Option<&str>,
+    ) -> Result<Approval> {
         let run = self.store().run(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let (settings, _) = self.settings()?;
+        let name = settings.instance.instance_name();
+        let typed_ok = typed_instance.map(str::trim) == Some(name.as_str());
+        if !settings.is_sandbox && run.mode == RunMode::Live && !typed_ok {
+            return Err(WorkspaceError::Refused(format!(
+                "{} is a PRODUCTION instance: type its name `{name}` to approve a live write \
+                 (--confirm-instance {name})",
+                settings.instance.label()
+            )));
+        }
         if run.digest != digest {
             return Err(WorkspaceError::DigestMismatch { approved: digest.to_owned(), current: run.digest });
         }
@@ -119,6 +140,29 @@ impl Workspace {
         };
         self.store().approve(&approval)?;
         Ok(approval)
+    }
+
+    /// Stops a fresh live run whose preview no longer matches the approved digest: records it
+    /// as stale with what moved, and returns the error to show.
+    pub fn refuse_stale(&self, run: &GovernedRun, fresh: &Preview, approved: &str) -> Result<WorkspaceError> {
+        let store = self.store();
+        let approved_preview = store
+            .runs()?
+            .into_iter()
+            .filter(|r| r.digest == approved)
+            .find_map(|r| store.preview(&r.id).ok().flatten());
+        drop(store);
+        let moved = approved_preview.map_or_else(
+            || "no stored preview has that digest".to_owned(),
+            |old| preview_drift(&old, fresh),
+        );
+        let text = format!(
+            "stale: the approved preview no longer matches the instance ({moved}); nothing was \
+             written: run a new dry run and approve its digest"
+        );
+        let detail = json!({"moved": moved, "approvedDigest": approved, "currentDigest": fresh.digest});
+        self.store().transition(&run.id, RunState::Stale, Some(&text), self.actor(), detail)?;
+        Ok(WorkspaceError::Refused(text))
     }
 
     /// Rejects a previewed run; nothing is sent.
@@ -160,74 +204,6 @@ impl Workspace {
         Ok(Execution { run, diverged: Vec::new(), message: message.to_owned() })
     }
 
-    async fn execute_live(&self, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
-        let client = self.client().await?;
-        let current = client.read(INCIDENT, &preview.sys_id).await?;
-        if let Some(moved) = drift(preview, &current) {
-            let detail = json!({"moved": moved, "previewModCount": preview.mod_count,
-                "currentModCount": current.mod_count()});
-            let text = format!("stale: the record changed since the preview ({moved}); preview again");
-            let run = self.store().transition(&run.id, RunState::Stale, Some(&text), self.actor(), detail)?;
-            return Ok(Execution { run, diverged: Vec::new(), message: text });
-        }
-
-        let writes = writes_with_marker(preview, &run.id);
-        let request = json!({"method": "PATCH", "table": INCIDENT, "sysId": preview.sys_id,
-            "body": writes.iter().cloned().collect::<serde_json::Map<_, _>>()});
-        self.store().transition(&run.id, RunState::Executing, None, self.actor(), request.clone())?;
-        self.store().add_artifact(&run.id, "request", &request)?;
-
-        let writes: Vec<(String, String)> =
-            writes.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect();
-        match client.patch(INCIDENT, &preview.sys_id, &writes).await {
-            Ok(exchange) => {
-                let body = serde_json::to_value(&exchange).unwrap_or_default();
-                self.store().add_artifact(&run.id, "response", &body)?;
-            }
-            Err(error) => {
-                let detail = json!({"kind": error.kind(), "error": error.to_string()});
-                self.store().add_artifact(&run.id, "response", &detail)?;
-                let text = format!("the write failed: {error}");
-                self.store().transition(&run.id, RunState::Failed, Some(&text), self.actor(), detail)?;
-                return Err(error.into());
-            }
-        }
-        self.read_back(&client, run, preview).await
-    }
-
-    async fn read_back(&self, client: &Client, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
-        let record = client.read(INCIDENT, &preview.sys_id).await?;
-        let journal = client.journal(INCIDENT, &preview.sys_id, "work_notes").await?;
-        let marker = run_marker(&run.id);
-        let notes_from_run = journal.iter().filter(|j| j.value.contains(&marker)).count();
-        let mut diverged = Vec::new();
-        for change in &preview.changes {
-            match change.kind {
-                ChangeKind::Set if record.value(&change.field) != change.after => {
-                    diverged.push(format!(
-                        "{}: expected `{}`, instance has `{}`",
-                        change.field,
-                        change.after,
-                        record.value(&change.field)
-                    ));
-                }
-                ChangeKind::JournalAppend if notes_from_run != 1 => {
-                    diverged.push(format!("{}: expected one entry from this run, found {notes_from_run}", change.field));
-                }
-                _ => {}
-            }
-        }
-        let readback = json!({"record": record, "journalEntriesFromRun": notes_from_run, "diverged": diverged});
-        self.store().add_artifact(&run.id, "read-back", &readback)?;
-        let (state, message) = if diverged.is_empty() {
-            (RunState::Verified, format!("verified: {} reads back as approved", preview.number))
-        } else {
-            (RunState::Diverged, format!("diverged: {}", diverged.join("; ")))
-        };
-        let run = self.store().transition(&run.id, state, Some(&message), self.actor(), readback)?;
-        Ok(Execution { run, diverged, message })
-    }
-
     /// All runs, newest first.
     pub fn runs(&self) -> Result<Vec<GovernedRun>> {
         Ok(self.store().runs()?)
@@ -257,36 +233,23 @@ impl Workspace {
     }
 }
 
-/// What moved between the preview and now, if anything.
-fn drift(preview: &Preview, current: &Record) -> Option<String> {
+/// What differs between an approved preview and a fresh one, in words.
+fn preview_drift(old: &Preview, new: &Preview) -> String {
     let mut moved = Vec::new();
-    if current.mod_count() != preview.mod_count {
-        moved.push(format!("sys_mod_count {} -> {}", preview.mod_count, current.mod_count()));
+    if old.mod_count != new.mod_count {
+        moved.push(format!("sys_mod_count {} -> {}", old.mod_count, new.mod_count));
     }
-    if current.updated_on() != preview.updated_on {
-        moved.push(format!(
-            "sys_updated_on {} -> {} by {}",
-            preview.updated_on,
-            current.updated_on(),
-            current.value("sys_updated_by")
-        ));
+    if old.updated_on != new.updated_on {
+        moved.push(format!("sys_updated_on {} -> {}", old.updated_on, new.updated_on));
     }
-    (!moved.is_empty()).then(|| moved.join(", "))
-}
-
-/// The allowlisted writes, with the run marker appended to a work note.
-fn writes_with_marker(preview: &Preview, run_id: &str) -> Vec<(String, serde_json::Value)> {
-    preview
-        .changes
-        .iter()
-        .filter(|c| c.kind != ChangeKind::Unchanged)
-        .map(|c| {
-            let value = if c.kind == ChangeKind::JournalAppend {
-                format!("{}\n{}", c.after, run_marker(run_id))
-            } else {
-                c.after.clone()
-            };
-            (c.field.clone(), json!(value))
-        })
-        .collect()
+    if old.allowlist_version != new.allowlist_version {
+        moved.push(format!("allowlist {} -> {}", old.allowlist_version, new.allowlist_version));
+    }
+    if old.posture != new.posture {
+        moved.push(format!("policy now: {}", new.posture.summary()));
+    }
+    if old.changes != new.changes {
+        moved.push("the field changes differ".to_owned());
+    }
+    if moved.is_empty() { "the preview differs".to_owned() } else { moved.join(", ") }
 }

@@ -1,0 +1,174 @@
+//! Background tasks: a runner does the work, each task keeps a cancellation token beside it, and
+//! every task ends with exactly one `Finished` message, a panic included.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use super::message::{Data, Job, Message, TaskError, TaskId};
+
+/// Does the work of a job; the app never calls the workspace itself.
+pub trait Runner: Send + Sync {
+    /// Runs one job, sending what it learns through `out`.
+    fn run(&self, job: Job, out: Outbox) -> BoxFuture<'static, Result<(), TaskError>>;
+}
+
+/// The sending end a task writes its data and progress to.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    task: TaskId,
+    tx: UnboundedSender<Message>,
+}
+
+impl Outbox {
+    /// Sends a result to the app. A closed app means nobody is left to tell, so it is dropped.
+    pub fn send(&self, data: Data) {
+        let _ = self.tx.send(Message::from(data));
+    }
+
+    /// Says what the task is doing now.
+    pub fn progress(&self, text: impl Into<String>) {
+        let _ = self.tx.send(Message::Progress { task: self.task, text: text.into() });
+    }
+}
+
+/// One task that has not finished yet.
+#[derive(Debug)]
+pub struct RunningTask {
+    pub id: TaskId,
+    /// What it is doing, in words.
+    pub label: String,
+    pub cancellable: bool,
+    token: CancellationToken,
+}
+
+/// The running tasks and the queue their messages arrive on.
+pub struct Tasks {
+    runner: Option<Arc<dyn Runner>>,
+    tx: UnboundedSender<Message>,
+    rx: UnboundedReceiver<Message>,
+    running: Vec<RunningTask>,
+    next_id: TaskId,
+    /// Jobs asked for while no runner is attached (screen tests read them).
+    detached: Vec<Job>,
+}
+
+impl Tasks {
+    /// A task set that runs jobs with `runner`, or records them when there is none.
+    pub fn new(runner: Option<Arc<dyn Runner>>) -> Self {
+        let (tx, rx) = unbounded_channel();
+        Self { runner, tx, rx, running: Vec::new(), next_id: 1, detached: Vec::new() }
+    }
+
+    /// Starts a job in the background; must be called inside a tokio runtime when a runner
+    /// is attached.
+    pub fn start(&mut self, job: Job) {
+        let Some(runner) = self.runner.clone() else {
+            self.detached.push(job);
+            return;
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let token = CancellationToken::new();
+        let task = RunningTask { id, label: job.label(), cancellable: job.cancellable(), token };
+        spawn(runner.as_ref(), id, job, task.token.clone(), self.tx.clone());
+        self.running.push(task);
+    }
+
+    /// Forgets a task that ended; `None` when it was cancelled before.
+    pub fn finish(&mut self, id: TaskId) -> Option<RunningTask> {
+        let index = self.running.iter().position(|t| t.id == id)?;
+        Some(self.running.remove(index))
+    }
+
+    /// Updates what a task is doing.
+    pub fn set_progress(&mut self, id: TaskId, text: String) {
+        if let Some(task) = self.running.iter_mut().find(|t| t.id == id) {
+            task.label = text;
+        }
+    }
+
+    /// Cancels the newest cancellable task and returns its label.
+    pub fn cancel_newest(&mut self) -> Option<String> {
+        let index = self.running.iter().rposition(|t| t.cancellable)?;
+        let task = self.running.remove(index);
+        task.token.cancel();
+        Some(task.label)
+    }
+
+    /// Cancels everything that may be cancelled (on quit).
+    pub fn cancel_all(&mut self) {
+        for task in self.running.iter().filter(|t| t.cancellable) {
+            task.token.cancel();
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// The newest running task, for the spinner.
+    pub fn newest(&self) -> Option<&RunningTask> {
+        self.running.last()
+    }
+
+    /// Whether a task that may not be interrupted (an execution) is running.
+    pub fn has_uninterruptible(&self) -> bool {
+        self.running.iter().any(|t| !t.cancellable)
+    }
+
+    /// Whether a runner executes jobs (false in screen tests).
+    pub fn is_attached(&self) -> bool {
+        self.runner.is_some()
+    }
+
+    /// The jobs asked for while detached.
+    pub fn detached_jobs(&self) -> &[Job] {
+        &self.detached
+    }
+
+    /// A message that is already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Message> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Waits for the next message.
+    pub async fn recv(&mut self) -> Option<Message> {
+        self.rx.recv().await
+    }
+
+    /// A sender for messages from outside a task (signals in the event loop).
+    pub fn sender(&self) -> UnboundedSender<Message> {
+        self.tx.clone()
+    }
+}
+
+fn spawn(
+    runner: &dyn Runner,
+    id: TaskId,
+    job: Job,
+    token: CancellationToken,
+    tx: UnboundedSender<Message>,
+) {
+    let cancellable = job.cancellable();
+    let work = runner.run(job, Outbox { task: id, tx: tx.clone() });
+    let inner = tokio::spawn(async move {
+        if !cancellable {
+            return work.await;
+        }
+        tokio::select! {
+            biased;
+            () = token.cancelled() => Err(TaskError::cancelled()),
+            result = work => result,
+        }
+    });
+    tokio::spawn(async move {
+        let result = inner.await.unwrap_or_else(|e| {
+            let text = format!("the task stopped unexpectedly ({e}); the log file has details");
+            Err(TaskError::new("internal", text))
+        });
+        let _ = tx.send(Message::Finished { task: id, result });
+    });
+}

@@ -1,0 +1,186 @@
+//! The one queue into the app: data that background tasks found, their progress and their end,
+//! and the jobs the app asks them to do.
+
+use std::fmt;
+
+use crate::domain::connector::ConnectPayload;
+use crate::domain::incident::Record;
+use crate::domain::metadata::TableMetadata;
+use crate::domain::onboarding::{Step, ValidationReport};
+use crate::domain::preview::{CloseRequest, Preview};
+use crate::domain::run::{Approval, GovernedRun, RunMode};
+use crate::store::{Artifact, AuditEvent};
+
+/// Names one background task for as long as it runs.
+pub type TaskId = u64;
+
+/// Everything that reaches the app from outside the key handler.
+#[derive(Debug)]
+pub enum Message {
+    /// Something a task learned; applied whichever task sent it.
+    Data(Box<Data>),
+    /// What a running task is doing now, in words.
+    Progress { task: TaskId, text: String },
+    /// A task ended: fine, failed, or cancelled.
+    Finished { task: TaskId, result: Result<(), TaskError> },
+}
+
+impl From<Data> for Message {
+    fn from(data: Data) -> Self {
+        Self::Data(Box::new(data))
+    }
+}
+
+/// A result that changes what the screens show.
+#[derive(Debug)]
+pub enum Data {
+    Overview(OverviewData),
+    Settings(Option<SavedSettings>),
+    Saved(SaveNote),
+    Validated(ValidationReport),
+    Synced(TableMetadata),
+    Metadata(Option<TableMetadata>),
+    Record(Record),
+    Previewed(Box<(GovernedRun, Preview)>),
+    Approved(Approval),
+    Rejected(GovernedRun),
+    Executed(ExecutionView),
+    Runs(Vec<GovernedRun>),
+    Detail(Box<EvidenceData>),
+    SandboxReset,
+}
+
+/// The overview's facts, as the workspace computed them from storage.
+#[derive(Clone, Debug, Default)]
+pub struct OverviewData {
+    /// The target label ("embedded sandbox" or a URL); `None` before anything is saved.
+    pub target: Option<String>,
+    pub is_sandbox: bool,
+    /// Where the password is kept, in words.
+    pub secret_store: Option<String>,
+    pub steps: Vec<Step>,
+    pub next_move: String,
+    pub validation: Option<ValidationReport>,
+}
+
+/// The saved connector without its secret, to prefill the step 03 form.
+#[derive(Clone, Debug)]
+pub struct SavedSettings {
+    /// The instance as the form shows it: `sandbox` or the normalised URL.
+    pub instance: String,
+    pub username: String,
+    pub allowed_fields: Vec<String>,
+    pub is_sandbox: bool,
+}
+
+/// What saving the connector did with the password.
+#[derive(Clone, Debug)]
+pub struct SaveNote {
+    pub instance: String,
+    pub secret_store: String,
+    pub note: String,
+}
+
+/// The end of an execution.
+#[derive(Clone, Debug)]
+pub struct ExecutionView {
+    pub run: GovernedRun,
+    pub diverged: Vec<String>,
+    pub message: String,
+}
+
+/// Everything stored about one run: the evidence screen and the audit list read it.
+#[derive(Clone, Debug)]
+pub struct EvidenceData {
+    pub run: GovernedRun,
+    pub preview: Option<Preview>,
+    pub approval: Option<Approval>,
+    pub artifacts: Vec<Artifact>,
+    pub audit: Vec<AuditEvent>,
+}
+
+impl EvidenceData {
+    /// The body of the newest artifact of a kind ("request", "read-back", "simulation").
+    pub fn artifact(&self, kind: &str) -> Option<&serde_json::Value> {
+        self.artifacts.iter().rev().find(|a| a.kind == kind).map(|a| &a.body)
+    }
+}
+
+/// Why a task ended without its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskError {
+    /// A short stable name (`auth`, `cancelled`, `needs-dry-run`).
+    pub kind: String,
+    /// What happened and what to do next.
+    pub message: String,
+}
+
+impl TaskError {
+    /// An error of a kind with its message.
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { kind: kind.into(), message: message.into() }
+    }
+
+    /// The task was cancelled by the operator.
+    pub fn cancelled() -> Self {
+        Self::new("cancelled", "cancelled: nothing more was sent")
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == "cancelled"
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Work the app asks a background task to do.
+#[derive(Debug)]
+pub enum Job {
+    /// Re-read onboarding progress, saved settings and synced metadata from storage.
+    Refresh,
+    Connect(ConnectPayload),
+    Validate,
+    Sync,
+    /// Validate, then sync when validation passed.
+    ValidateAndSync,
+    ReadRecord(String),
+    Preview(CloseRequest, RunMode),
+    /// Approve a previewed run, then execute it (simulated for a dry run).
+    ApproveAndExecute { run_id: String, digest: String, reason: String },
+    Reject { run_id: String, reason: String },
+    Runs,
+    RunDetail(String),
+    ResetSandbox,
+}
+
+impl Job {
+    /// What the task is doing, for the spinner.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Refresh => "reading onboarding progress".to_owned(),
+            Self::Connect(_) => "saving connector settings".to_owned(),
+            Self::Validate => "validating auth and the integration user".to_owned(),
+            Self::Sync => "syncing incident metadata".to_owned(),
+            Self::ValidateAndSync => "validating, then syncing metadata".to_owned(),
+            Self::ReadRecord(number) => format!("reading {number}"),
+            Self::Preview(request, mode) => {
+                format!("previewing {} ({})", request.number, mode.banner())
+            }
+            Self::ApproveAndExecute { .. } => "approving and executing the run".to_owned(),
+            Self::Reject { .. } => "rejecting the run".to_owned(),
+            Self::Runs => "listing runs".to_owned(),
+            Self::RunDetail(id) => format!("loading run {id}"),
+            Self::ResetSandbox => "resetting the sandbox story".to_owned(),
+        }
+    }
+
+    /// Whether Esc may stop it. An execution is not cancellable: once a write is sent,
+    /// stopping early would leave its outcome unrecorded, so the app waits for the read-back.
+    pub fn cancellable(&self) -> bool {
+        !matches!(self, Self::ApproveAndExecute { .. } | Self::Connect(_) | Self::ResetSandbox)
+    }
+}

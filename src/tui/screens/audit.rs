@@ -1,0 +1,42 @@
+//! The audit events of one run, oldest first: when, what, who, and the detail in one line.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::tui::message::EvidenceData;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::doc::{Doc, Scroll};
+use crate::tui::widgets::sanitize::{one_line, pad};
+
+/// Builds the list once per run.
+pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
+    let mut doc = Doc::new();
+    doc.push(Line::styled(format!("Audit events of run {}", data.run.id), theme.heading()));
+    doc.push(Line::styled(
+        format!("  {}{}{}{}", pad("seq", 6), pad("at", 21), pad("event", 26), "actor · detail"),
+        theme.dim(),
+    ));
+    if data.audit.is_empty() {
+        doc.push(Line::styled("  no events", theme.dim()));
+    }
+    for event in &data.audit {
+        let detail = one_line(&event.detail.to_string());
+        doc.push_hanging(
+            8,
+            Line::from(vec![
+                Span::raw(format!("  {}", pad(&event.seq.to_string(), 6))),
+                Span::styled(pad(&one_line(&event.at), 21), theme.dim()),
+                Span::styled(pad(&one_line(&event.kind), 26), theme.heading()),
+                Span::raw(format!("{} · ", one_line(&event.actor))),
+                Span::styled(detail, theme.dim()),
+            ]),
+        );
+    }
+    doc
+}
+
+/// Draws the visible events.
+pub fn render(area: Rect, buf: &mut Buffer, doc: &mut Doc, scroll: &mut Scroll) {
+    doc.render(area, buf, scroll);
+}

@@ -1,0 +1,132 @@
+//! Drawing the app: the frame, the screen on top, the notice line, the status bar, overlays.
+//! Rendering reads state only; it never waits on I/O.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::action::Level;
+use super::app::{App, Overlay};
+use super::keymap::{self, HintContext};
+use super::screens::{self, Screen, configure, help, instance, overview, user};
+use super::widgets::sanitize::one_line;
+use super::widgets::spinner;
+use super::widgets::status_bar::StatusBar;
+use super::screens::evidence::EvidenceView;
+use super::screens::preview::PreviewView;
+use crate::domain::run::RunMode;
+
+impl App {
+    /// Draws the whole app into a frame.
+    pub fn render(&mut self, frame: &mut ratatui::Frame<'_>) {
+        let area = frame.area();
+        self.render_area(area, frame.buffer_mut());
+    }
+
+    /// Draws the whole app into an area of a buffer (any size, down to 0x0).
+    pub fn render_area(&mut self, area: Rect, buf: &mut Buffer) {
+        if !screens::fits(area) {
+            screens::render_too_small(area, buf, self.theme);
+            return;
+        }
+        let frame = screens::Frame::split(area);
+        screens::render_header(frame.header, buf, self.screen(), self.theme);
+        self.render_body(frame.body, buf);
+        self.render_notice(frame.notice, buf);
+        self.render_status(frame.status, buf);
+        self.render_overlay(area, buf);
+    }
+
+    fn render_body(&mut self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let screen = self.screen();
+        let mut scroll = self.text_scroll(screen).copied().unwrap_or_default();
+        match screen {
+            Screen::Overview => overview::render(area, buf, &self.facts, &mut scroll, theme),
+            Screen::Instance => instance::render(area, buf, &self.facts, &mut scroll, theme),
+            Screen::User => user::render(area, buf, &self.facts, &mut scroll, theme),
+            Screen::Fields => self.fields.render(area, buf, &self.facts, theme),
+            Screen::Configure => configure::render(area, buf, &self.facts, &mut scroll, theme),
+            Screen::Sample => self.sample.render(area, buf, &self.facts, theme),
+            Screen::Preview => {
+                if let Some(view) = self.preview.as_mut() {
+                    view.render(area, buf, theme);
+                }
+            }
+            Screen::Evidence => {
+                if let Some(view) = self.evidence.as_mut() {
+                    view.render(area, buf);
+                }
+            }
+            Screen::Audit => {
+                if let Some(view) = self.evidence.as_mut() {
+                    screens::audit::render(area, buf, &mut view.audit_doc, &mut view.audit_scroll);
+                }
+            }
+            Screen::Runs => self.runs.render(area, buf, &self.facts.runs, theme),
+        }
+        if let Some(stored) = self.text_scroll(screen) {
+            *stored = scroll;
+        }
+    }
+
+    /// The line above the status bar: a spinner with what runs, else the last notice.
+    fn render_notice(&self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let line = if let Some(task) = self.tasks.newest() {
+            let cancel = if task.cancellable { " (Esc cancels)" } else { " (cannot be cancelled)" };
+            Line::from(vec![
+                Span::styled(format!(" {} ", spinner(self.tick)), theme.key()),
+                Span::raw(format!("{}…", one_line(&task.label))),
+                Span::styled(cancel, theme.dim()),
+            ])
+        } else if let Some(notice) = &self.notice {
+            let style = if notice.level == Level::Error { theme.error() } else { theme.info() };
+            let mark = if notice.level == Level::Error { " ✗ " } else { " · " };
+            Line::styled(format!("{mark}{}", one_line(&notice.text)), style)
+        } else {
+            return;
+        };
+        buf.set_line(area.x, area.y, &line, area.width);
+    }
+
+    fn render_status(&self, area: Rect, buf: &mut Buffer) {
+        let mode = self.mode();
+        let hints = keymap::hints(self.screen(), self.hint_context());
+        let target = self.facts.target_label().unwrap_or("not connected");
+        let bar = StatusBar {
+            target,
+            mode: mode.banner(),
+            live: mode == RunMode::Live,
+            hints: &hints,
+            theme: self.theme,
+        };
+        ratatui::widgets::Widget::render(&bar, area, buf);
+    }
+
+    fn hint_context(&self) -> HintContext {
+        let typing = match self.screen() {
+            Screen::Fields => self.fields.typing(),
+            Screen::Sample => self.sample.typing(),
+            _ => false,
+        };
+        HintContext {
+            typing,
+            live_offered: self.evidence.as_ref().is_some_and(EvidenceView::live_offered),
+            approvable: self.preview.as_ref().is_some_and(PreviewView::approvable),
+        }
+    }
+
+    fn render_overlay(&mut self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let screen = self.screen();
+        match self.overlay.as_mut() {
+            Some(Overlay::Help(scroll)) => help::render(area, buf, screen, scroll, theme),
+            Some(Overlay::Approve(form)) => form.render(area, buf, theme),
+            Some(Overlay::Reject(form)) => form.render(area, buf, theme),
+            Some(Overlay::ConfirmQuit) => help::render_quit(area, buf, theme),
+            None => {}
+        }
+    }
+}
+
