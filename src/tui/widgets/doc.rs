@@ -134,6 +134,7 @@ impl Scroll {
 fn wrap(doc_line: &DocLine, width: usize) -> Vec<Line<'static>> {
     let style = doc_line.line.style;
     let prefix_width = doc_line.prefix.as_ref().map_or(0, Span::width);
+    let prefix_chars = doc_line.prefix.as_ref().map_or(0, |p| p.content.chars().count());
     let cells: Vec<(char, ratatui::style::Style)> = doc_line
         .line
         .spans
@@ -144,7 +145,8 @@ fn wrap(doc_line: &DocLine, width: usize) -> Vec<Line<'static>> {
     let mut start = 0;
     while start < cells.len() || out.is_empty() {
         let room = if out.is_empty() || prefix_width >= width { width } else { width - prefix_width };
-        let end = break_point(&cells, start, room.max(1));
+        let floor = if out.is_empty() { start + prefix_chars } else { start };
+        let end = break_point(&cells, start, floor, room.max(1));
         let mut spans = Vec::new();
         if !out.is_empty() && prefix_width < width {
             spans.extend(doc_line.prefix.clone());
@@ -156,15 +158,17 @@ fn wrap(doc_line: &DocLine, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-/// The end of the row that starts at `start`: the last space that fits, else a hard break.
-fn break_point(cells: &[(char, ratatui::style::Style)], start: usize, room: usize) -> usize {
+/// The end of the row that starts at `start`: the last space after `floor` that fits, else a
+/// hard break. A row always takes at least one character, so wrapping always ends.
+fn break_point(cells: &[(char, ratatui::style::Style)], start: usize, floor: usize, room: usize) -> usize {
     let mut used = 0;
     let mut last_space = None;
     for (i, (c, _)) in cells.iter().enumerate().skip(start) {
         let w = c.width().unwrap_or(0);
         if used + w > room {
             return match last_space {
-                Some(space) if space > start => space,
+                _ if *c == ' ' && i > floor => i,
+                Some(space) if space > floor => space,
                 _ => i.max(start + 1),
             };
         }
