@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let db = cli.db.clone().unwrap_or_else(store::default_path);
     let _log_guard = init_logging(&db, cli.command.is_none());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => return fail(&anyhow::anyhow!("cannot start the async runtime: {error}")),
     };
@@ -29,7 +32,8 @@ async fn start(cli: &Cli, db: &std::path::Path) -> anyhow::Result<()> {
     match &cli.command {
         Some(command) => cli::execute(cli, command, workspace).await,
         None => {
-            let result: anyhow::Result<()> = Err(anyhow::anyhow!("the terminal UI is not built yet"));
+            let result: anyhow::Result<()> =
+                Err(anyhow::anyhow!("the terminal UI is not built yet"));
             workspace.shutdown().await;
             result
         }
@@ -43,16 +47,28 @@ fn fail(error: &anyhow::Error) -> ExitCode {
 
 /// Logs go to a file next to the database, never to the screen; its path is printed once
 /// before the TUI takes the terminal.
-fn init_logging(db: &std::path::Path, announce: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = db.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+fn init_logging(
+    db: &std::path::Path,
+    announce: bool,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = db
+        .parent()
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
     std::fs::create_dir_all(&dir).ok()?;
     let appender = tracing_appender::rolling::never(&dir, "actionplane.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("ACTIONPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .init();
     if announce {
-        eprintln!("actionplane: log file {}", dir.join("actionplane.log").display());
+        eprintln!(
+            "actionplane: log file {}",
+            dir.join("actionplane.log").display()
+        );
     }
     Some(guard)
 }

@@ -44,7 +44,14 @@ impl StoreKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Keyring, Self::Session, Self::Environment, Self::Memory].into_iter().find(|k| k.as_str() == text)
+        [
+            Self::Keyring,
+            Self::Session,
+            Self::Environment,
+            Self::Memory,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 
     /// In words, for the screen.
@@ -78,7 +85,10 @@ pub enum SecretError {
         "no password is available for {account} in the {store}: connect again with the password, \
          or set ACTIONPLANE_CLIENT_SECRET for this process"
     )]
-    Missing { account: String, store: &'static str },
+    Missing {
+        account: String,
+        store: &'static str,
+    },
     #[error("the {store} refused the password: {reason}")]
     Refused { store: &'static str, reason: String },
 }
@@ -98,23 +108,41 @@ pub fn account(instance: &str, username: &str) -> String {
 impl SecretStore {
     /// The real stores of this machine.
     pub fn system() -> Self {
-        Self { memory: Arc::default(), system: true }
+        Self {
+            memory: Arc::default(),
+            system: true,
+        }
     }
 
     /// A store that never leaves the process, for tests.
     pub fn in_memory() -> Self {
-        Self { memory: Arc::default(), system: false }
+        Self {
+            memory: Arc::default(),
+            system: false,
+        }
     }
 
     /// Keeps a secret in the strongest store that works here, saying which and why.
     pub fn save(&self, account: &str, secret: &Secret) -> Placement {
         self.remember(account, secret);
         if !self.system {
-            return Placement { kind: StoreKind::Memory, note: "test store".to_owned() };
+            return Placement {
+                kind: StoreKind::Memory,
+                note: "test store".to_owned(),
+            };
         }
         let keyring_skip = match secret_service_available() {
-            Ok(()) => match with_timeout(keyring_set(Backend::SecretService, account, secret.expose())) {
-                Ok(()) => return Placement { kind: StoreKind::Keyring, note: String::new() },
+            Ok(()) => match with_timeout(keyring_set(
+                Backend::SecretService,
+                account,
+                secret.expose(),
+            )) {
+                Ok(()) => {
+                    return Placement {
+                        kind: StoreKind::Keyring,
+                        note: String::new(),
+                    };
+                }
                 Err(reason) => reason,
             },
             Err(reason) => reason,
@@ -141,10 +169,8 @@ impl SecretStore {
 
     /// Finds the secret of an account: the environment first, then the store it was put in.
     pub fn load(&self, account: &str, kind: StoreKind) -> Result<Secret, SecretError> {
-        if let Ok(value) = std::env::var(SECRET_ENV) {
-            if !value.is_empty() {
-                return Ok(Secret::new(value));
-            }
+        if let Some(value) = std::env::var(SECRET_ENV).ok().filter(|v| !v.is_empty()) {
+            return Ok(Secret::new(value));
         }
         if let Some(value) = self.memory.lock().expect("secret memory").get(account) {
             return Ok(Secret::new(value.clone()));
@@ -152,7 +178,12 @@ impl SecretStore {
         let backend = match kind {
             StoreKind::Keyring if self.system => Backend::SecretService,
             StoreKind::Session if self.system => Backend::Session,
-            _ => return Err(SecretError::Missing { account: account.to_owned(), store: kind.describe() }),
+            _ => {
+                return Err(SecretError::Missing {
+                    account: account.to_owned(),
+                    store: kind.describe(),
+                });
+            }
         };
         match with_timeout(keyring_get(backend, account)) {
             Ok(Some(value)) => {
@@ -160,14 +191,23 @@ impl SecretStore {
                 self.remember(account, &secret);
                 Ok(secret)
             }
-            Ok(None) => Err(SecretError::Missing { account: account.to_owned(), store: kind.describe() }),
-            Err(reason) => Err(SecretError::Refused { store: kind.describe(), reason }),
+            Ok(None) => Err(SecretError::Missing {
+                account: account.to_owned(),
+                store: kind.describe(),
+            }),
+            Err(reason) => Err(SecretError::Refused {
+                store: kind.describe(),
+                reason,
+            }),
         }
     }
 
     /// Keeps a secret typed for this session only.
     pub fn remember(&self, account: &str, secret: &Secret) {
-        self.memory.lock().expect("secret memory").insert(account.to_owned(), secret.expose().to_owned());
+        self.memory
+            .lock()
+            .expect("secret memory")
+            .insert(account.to_owned(), secret.expose().to_owned());
     }
 }
 
@@ -178,7 +218,8 @@ enum Backend {
 }
 
 fn secret_service_entry(account: &str) -> keyring::Result<keyring::Entry> {
-    let credential = keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
+    let credential =
+        keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
     Ok(keyring::Entry::new_with_credential(Box::new(credential)))
 }
 
@@ -209,13 +250,19 @@ mod session {
                 .read_to_vec()
                 .map(|bytes| Some(String::from_utf8_lossy(&bytes).into_owned()))
                 .map_err(|e| format!("the session keyring refused to read ({e:?})")),
-            Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => Ok(None),
+            Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => {
+                Ok(None)
+            }
             Err(e) => Err(format!("the session keyring refused the search ({e:?})")),
         }
     }
 }
 
-fn keyring_set(backend: Backend, account: &str, secret: &str) -> impl FnOnce() -> Result<(), String> + Send + use<> {
+fn keyring_set(
+    backend: Backend,
+    account: &str,
+    secret: &str,
+) -> impl FnOnce() -> Result<(), String> + Send + use<> {
     let (account, secret) = (account.to_owned(), secret.to_owned());
     move || match backend {
         Backend::Session => session::set(&account, &secret),
@@ -225,15 +272,20 @@ fn keyring_set(backend: Backend, account: &str, secret: &str) -> impl FnOnce() -
     }
 }
 
-fn keyring_get(backend: Backend, account: &str) -> impl FnOnce() -> Result<Option<String>, String> + Send + use<> {
+fn keyring_get(
+    backend: Backend,
+    account: &str,
+) -> impl FnOnce() -> Result<Option<String>, String> + Send + use<> {
     let account = account.to_owned();
     move || match backend {
         Backend::Session => session::get(&account),
-        Backend::SecretService => match secret_service_entry(&account).and_then(|e| e.get_password()) {
-            Ok(value) => Ok(Some(value)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(describe_keyring_error(&e)),
-        },
+        Backend::SecretService => {
+            match secret_service_entry(&account).and_then(|e| e.get_password()) {
+                Ok(value) => Ok(Some(value)),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(describe_keyring_error(&e)),
+            }
+        }
     }
 }
 
@@ -248,20 +300,27 @@ fn describe_keyring_error(error: &keyring::Error) -> String {
 /// Whether a Secret Service could even be reached; says why not in words.
 fn secret_service_available() -> Result<(), String> {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), as on most SSH \
+        return Err(
+            "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), as on most SSH \
                     jump hosts, so no Secret Service can answer"
-            .to_owned());
+                .to_owned(),
+        );
     }
     Ok(())
 }
 
 /// Runs a keyring call on its own thread and gives up after a few seconds instead of hanging.
-fn with_timeout<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+fn with_timeout<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(work());
     });
     rx.recv_timeout(PROBE_TIMEOUT).unwrap_or_else(|_| {
-        Err(format!("no answer within {} s (locked or asleep?)", PROBE_TIMEOUT.as_secs()))
+        Err(format!(
+            "no answer within {} s (locked or asleep?)",
+            PROBE_TIMEOUT.as_secs()
+        ))
     })
 }

@@ -10,21 +10,43 @@ use common::{Cli, SandboxPeer};
 use serde_json::Value;
 
 fn dry_run(cli: &Cli) -> String {
-    let dry = cli.json(&["run", "support.close-ticket", "--record", "INC-42", "--dry-run"]);
+    let dry = cli.json(&[
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--dry-run",
+    ]);
     dry["digest"].as_str().unwrap().to_owned()
 }
 
 fn live_args(digest: &str) -> Vec<String> {
-    ["run", "support.close-ticket", "--record", "INC-42", "--live", "--approve-digest", digest]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(["--reason".to_owned(), "duplicate alert confirmed".to_owned()])
-        .collect()
+    [
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--live",
+        "--approve-digest",
+        digest,
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain([
+        "--reason".to_owned(),
+        "duplicate alert confirmed".to_owned(),
+    ])
+    .collect()
 }
 
 fn run_of(cli: &Cli, mode: &str) -> Value {
     let runs = cli.json(&["runs"]);
-    runs.as_array().unwrap().iter().find(|r| r["mode"] == mode).cloned().unwrap()
+    runs.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == mode)
+        .cloned()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -33,8 +55,11 @@ async fn a_change_by_someone_else_makes_the_old_digest_stale() {
     let digest = dry_run(&cli);
 
     let peer = SandboxPeer::start(&cli.db).await;
-    peer.patch_as_admin("INC-42", serde_json::json!({"work_notes": "Looked at this from the service desk."}))
-        .await;
+    peer.patch_as_admin(
+        "INC-42",
+        serde_json::json!({"work_notes": "Looked at this from the service desk."}),
+    )
+    .await;
     peer.stop().await;
 
     let args = live_args(&digest);
@@ -48,12 +73,21 @@ async fn a_change_by_someone_else_makes_the_old_digest_stale() {
     let audit = cli.json(&["audit", "--run", live["id"].as_str().unwrap()]);
     let last = audit.as_array().unwrap().last().unwrap();
     assert_eq!(last["kind"], "run.stale");
-    assert!(last["detail"]["moved"].as_str().unwrap().contains("sys_mod_count"), "{last:#}");
+    assert!(
+        last["detail"]["moved"]
+            .as_str()
+            .unwrap()
+            .contains("sys_mod_count"),
+        "{last:#}"
+    );
 
     let peer = SandboxPeer::start(&cli.db).await;
     let record = peer.record("INC-42").await;
     peer.stop().await;
-    assert_eq!(record["state"], "2", "nothing may be written by a stale approval");
+    assert_eq!(
+        record["state"], "2",
+        "nothing may be written by a stale approval"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,8 +96,14 @@ async fn a_process_killed_at_each_point_is_reconciled_with_exactly_one_work_note
         let cli = Cli::connected();
         let digest = dry_run(&cli);
         let args = live_args(&digest);
-        let out = cli.run_env(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[("ACTIONPLANE_CRASH_AT", point)]);
-        assert!(!out.status.success(), "{point}: the process should have stopped");
+        let out = cli.run_env(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &[("ACTIONPLANE_CRASH_AT", point)],
+        );
+        assert!(
+            !out.status.success(),
+            "{point}: the process should have stopped"
+        );
 
         let live = run_of(&cli, "live");
         assert_eq!(live["state"], "executing", "{point}");
@@ -73,11 +113,16 @@ async fn a_process_killed_at_each_point_is_reconciled_with_exactly_one_work_note
         let settled = cli.json(&["runs", "reconcile", &run_id]);
         assert_eq!(settled["state"], "verified", "{point}: {settled:#}");
         let again = cli.run(&["runs", "reconcile", &run_id]);
-        assert!(!again.status.success(), "{point}: a settled run is not reconciled twice");
+        assert!(
+            !again.status.success(),
+            "{point}: a settled run is not reconciled twice"
+        );
 
         let peer = SandboxPeer::start(&cli.db).await;
         let record = peer.record("INC-42").await;
-        let notes = peer.journal_count(record["sys_id"].as_str().unwrap(), &run_id).await;
+        let notes = peer
+            .journal_count(record["sys_id"].as_str().unwrap(), &run_id)
+            .await;
         peer.stop().await;
         assert_eq!(record["state"], "7", "{point}");
         assert_eq!(notes, 1, "{point}: exactly one work note from the run");
@@ -89,19 +134,26 @@ async fn two_operators_on_one_record_one_runs_the_other_is_told_who_holds_it() {
     let peer = SandboxPeer::serve().await;
     let cli = Cli::connected_to(&peer.base_url());
     let digest = dry_run(&cli);
-    peer.set_slow_ms(1500).await;
+    peer.set_slow_ms(1500);
 
     let args = live_args(&digest);
     let first = cli.spawn(&args.iter().map(String::as_str).collect::<Vec<_>>());
     tokio::time::sleep(Duration::from_millis(700)).await;
     let second = cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let first = first.wait_with_output().unwrap();
-    peer.set_slow_ms(0).await;
+    peer.set_slow_ms(0);
 
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert!(!second.status.success());
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("is being written by run") && stderr.contains("until"), "{stderr}");
+    assert!(
+        stderr.contains("is being written by run") && stderr.contains("until"),
+        "{stderr}"
+    );
 
     let record = peer.record("INC-42").await;
     assert_eq!(record["state"], "7");
@@ -111,7 +163,14 @@ async fn two_operators_on_one_record_one_runs_the_other_is_told_who_holds_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resolve_rolls_back_and_a_close_says_it_is_one_way() {
     let cli = Cli::connected();
-    let dry = cli.json(&["run", "support.close-ticket", "--record", "INC-42", "--dry-run", "--resolve-only"]);
+    let dry = cli.json(&[
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--dry-run",
+        "--resolve-only",
+    ]);
     let digest = dry["digest"].as_str().unwrap();
     assert_eq!(dry["rollback"]["reversible"], true);
     let mut args = live_args(digest);
@@ -121,10 +180,26 @@ async fn a_resolve_rolls_back_and_a_close_says_it_is_one_way() {
     let forward = live["runId"].as_str().unwrap().to_owned();
 
     let preview = cli.json(&["rollback", &forward]);
-    let state = preview["changes"].as_array().unwrap().iter().find(|c| c["field"] == "state").unwrap().clone();
-    assert_eq!((state["before"].as_str(), state["after"].as_str()), (Some("6"), Some("2")));
+    let state = preview["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "state")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (state["before"].as_str(), state["after"].as_str()),
+        (Some("6"), Some("2"))
+    );
     let rollback_digest = preview["digest"].as_str().unwrap().to_owned();
-    let done = cli.json(&["rollback", &forward, "--approve-digest", &rollback_digest, "--reason", "wrong incident"]);
+    let done = cli.json(&[
+        "rollback",
+        &forward,
+        "--approve-digest",
+        &rollback_digest,
+        "--reason",
+        "wrong incident",
+    ]);
     assert_eq!(done["state"], "verified", "{done:#}");
 
     let shown = cli.json(&["runs", "show", &forward]);
@@ -133,7 +208,10 @@ async fn a_resolve_rolls_back_and_a_close_says_it_is_one_way() {
     let peer = SandboxPeer::start(&cli.db).await;
     let record = peer.record("INC-42").await;
     peer.stop().await;
-    assert_eq!((record["state"].as_str(), record["close_code"].as_str()), (Some("2"), Some("")));
+    assert_eq!(
+        (record["state"].as_str(), record["close_code"].as_str()),
+        (Some("2"), Some(""))
+    );
 
     let closed = Cli::connected();
     let digest = dry_run(&closed);
@@ -158,19 +236,34 @@ async fn the_evidence_pack_reads_alone_holds_no_secret_and_matches_the_chain() {
     let markdown = std::fs::read_to_string(pack["markdown"].as_str().unwrap()).unwrap();
     let json = std::fs::read_to_string(pack["json"].as_str().unwrap()).unwrap();
 
-    for section in ["## Preview", "## Policy posture", "## Rollback plan", "## Approval", "## Audit events"] {
+    for section in [
+        "## Preview",
+        "## Policy posture",
+        "## Rollback plan",
+        "## Approval",
+        "## Audit events",
+    ] {
         assert!(markdown.contains(section), "missing {section}");
     }
-    assert!(markdown.contains("duplicate alert confirmed"), "the approval's reason is in the pack");
+    assert!(
+        markdown.contains("duplicate alert confirmed"),
+        "the approval's reason is in the pack"
+    );
     for text in [&markdown, &json] {
-        assert!(!text.contains(common::SANDBOX_PASSWORD), "the pack leaked the password");
-        assert!(!text.to_lowercase().contains("authorization"), "the pack carries an auth header");
+        assert!(
+            !text.contains(common::SANDBOX_PASSWORD),
+            "the pack leaked the password"
+        );
+        assert!(
+            !text.to_lowercase().contains("authorization"),
+            "the pack carries an auth header"
+        );
     }
     let pack_json: Value = serde_json::from_str(&json).unwrap();
     // The export itself appends an event, so the pack's head is the one before it.
     let events = verify["events"].as_u64().unwrap();
     assert_eq!(pack_json["chain"]["events"].as_u64().unwrap() + 1, events);
     let exported = cli.json(&["audit"]);
-    let before_export = &exported.as_array().unwrap()[(events - 2) as usize];
+    let before_export = &exported.as_array().unwrap()[usize::try_from(events - 2).unwrap()];
     assert_eq!(pack_json["chain"]["head"], before_export["hash"]);
 }

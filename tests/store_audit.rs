@@ -11,7 +11,14 @@ fn temp_store() -> (tempfile::TempDir, Store) {
 }
 
 fn append(store: &mut Store, kind: &str) {
-    store.append_audit(&NewAuditEvent::new(None, kind, "tester@host", json!({"n": kind}))).unwrap();
+    store
+        .append_audit(&NewAuditEvent::new(
+            None,
+            kind,
+            "tester@host",
+            json!({"n": kind}),
+        ))
+        .unwrap();
 }
 
 #[test]
@@ -41,7 +48,10 @@ fn an_untouched_chain_verifies_and_an_edited_one_names_the_event() {
     )
     .unwrap();
     let report = store.verify_audit().unwrap();
-    assert_eq!(report.first_bad.as_deref(), Some("event 3 (three) was altered after it was written"));
+    assert_eq!(
+        report.first_bad.as_deref(),
+        Some("event 3 (three) was altered after it was written")
+    );
 }
 
 #[test]
@@ -51,7 +61,10 @@ fn a_removed_event_breaks_the_chain_where_it_was() {
         append(&mut store, kind);
     }
     let conn = rusqlite::Connection::open(store.path()).unwrap();
-    conn.execute_batch("DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 2;").unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 2;",
+    )
+    .unwrap();
     let bad = store.verify_audit().unwrap().first_bad.unwrap();
     assert!(bad.contains("event 2 is missing"), "{bad}");
 }
@@ -89,7 +102,11 @@ fn the_store_refuses_transitions_the_state_machine_forbids() {
     let skip = store.transition("run-1", RunState::Executing, None, "tester", json!({}));
     assert!(matches!(skip, Err(StoreError::Conflict(m)) if m.contains("cannot become executing")));
     let stored = store.run("run-1").unwrap().unwrap();
-    assert_eq!(stored.state, RunState::Previewed, "a refused transition leaves the run as it was");
+    assert_eq!(
+        stored.state,
+        RunState::Previewed,
+        "a refused transition leaves the run as it was"
+    );
     assert_eq!(store.audit(Some("run-1")).unwrap().len(), 1);
 }
 

@@ -211,14 +211,22 @@ impl FaultArgs {
 }
 
 /// Runs one subcommand to completion.
-pub async fn execute(cli: &Cli, command: &Command, workspace: Arc<Workspace>) -> anyhow::Result<()> {
+pub async fn execute(
+    cli: &Cli,
+    command: &Command,
+    workspace: Arc<Workspace>,
+) -> anyhow::Result<()> {
     let out = output::Output { json: cli.json };
     let result = dispatch(&out, command, &workspace).await;
     workspace.shutdown().await;
     result
 }
 
-async fn dispatch(out: &output::Output, command: &Command, ws: &Arc<Workspace>) -> anyhow::Result<()> {
+async fn dispatch(
+    out: &output::Output,
+    command: &Command,
+    ws: &Arc<Workspace>,
+) -> anyhow::Result<()> {
     match command {
         Command::Connect { file } => connect(out, ws, file).await,
         Command::Validate => out.validation(&ws.validate().await?),
@@ -226,30 +234,52 @@ async fn dispatch(out: &output::Output, command: &Command, ws: &Arc<Workspace>) 
         Command::Onboarding => out.onboarding(&ws.onboarding()?),
         Command::Run(args) => run(out, ws, args).await,
         Command::Runs { show: None } => out.runs(&ws.run_summaries()?),
-        Command::Runs { show: Some(RunsCommand::Show { run_id }) } => out.run_detail(&ws.run_detail(run_id)?),
-        Command::Runs { show: Some(RunsCommand::Reconcile { run_id }) } => {
+        Command::Runs {
+            show: Some(RunsCommand::Show { run_id }),
+        } => out.run_detail(&ws.run_detail(run_id)?),
+        Command::Runs {
+            show: Some(RunsCommand::Reconcile { run_id }),
+        } => {
             let execution = ws.reconcile(run_id).await?;
             out.execution(&execution)?;
             settled(execution)
         }
-        Command::Runs { show: Some(RunsCommand::Export { run_id, out: dir }) } => {
-            out.exported(&ws.export_evidence(run_id, dir)?)
-        }
+        Command::Runs {
+            show: Some(RunsCommand::Export { run_id, out: dir }),
+        } => out.exported(&ws.export_evidence(run_id, dir)?),
         Command::Audit { run, command: None } => out.audit(&ws.audit_events(run.as_deref())?),
-        Command::Audit { command: Some(AuditCommand::Verify), .. } => {
+        Command::Audit {
+            command: Some(AuditCommand::Verify),
+            ..
+        } => {
             let report = ws.verify_audit()?;
             out.chain(&report)?;
             match report.first_bad {
                 None => Ok(()),
-                Some(bad) => Err(output::Reported(format!("the audit chain is broken: {bad}")).into()),
+                Some(bad) => {
+                    Err(output::Reported(format!("the audit chain is broken: {bad}")).into())
+                }
             }
         }
-        Command::Audit { command: Some(AuditCommand::Export { format, out: file }), .. } => {
-            export_audit(ws, format, file.as_deref())
-        }
-        Command::Rollback { run_id, approve_digest, reason, confirm_instance } => {
-            rollback(out, ws, run_id, approve_digest.as_deref(), reason.as_deref(), confirm_instance.as_deref())
-                .await
+        Command::Audit {
+            command: Some(AuditCommand::Export { format, out: file }),
+            ..
+        } => export_audit(ws, format, file.as_deref()),
+        Command::Rollback {
+            run_id,
+            approve_digest,
+            reason,
+            confirm_instance,
+        } => {
+            rollback(
+                out,
+                ws,
+                run_id,
+                approve_digest.as_deref(),
+                reason.as_deref(),
+                confirm_instance.as_deref(),
+            )
+            .await
         }
         Command::Sandbox { command } => sandbox_command(out, ws, command).await,
     }
@@ -258,26 +288,38 @@ async fn dispatch(out: &output::Output, command: &Command, ws: &Arc<Workspace>) 
 async fn connect(out: &output::Output, ws: &Workspace, file: &PathBuf) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read the connect payload {}", file.display()))?;
-    let payload = ConnectPayload::parse(&text).map_err(crate::workspace::WorkspaceError::Payload)?;
+    let payload =
+        ConnectPayload::parse(&text).map_err(crate::workspace::WorkspaceError::Payload)?;
     let outcome = ws.connect(&payload).await?;
     out.connect(&outcome)
 }
 
 async fn run(out: &output::Output, ws: &Workspace, args: &RunArgs) -> anyhow::Result<()> {
     if args.action != CLOSE_TICKET {
-        bail!("unknown action `{}`: the lane offers `{CLOSE_TICKET}`", args.action);
+        bail!(
+            "unknown action `{}`: the lane offers `{CLOSE_TICKET}`",
+            args.action
+        );
     }
     if !args.dry_run && !args.live {
-        bail!("say --dry-run to preview and simulate, or --live --approve-digest DIGEST --reason TEXT");
+        bail!(
+            "say --dry-run to preview and simulate, or --live --approve-digest DIGEST --reason TEXT"
+        );
     }
     let request = close_request(ws, args)?;
-    let mode = if args.live { RunMode::Live } else { RunMode::DryRun };
+    let mode = if args.live {
+        RunMode::Live
+    } else {
+        RunMode::DryRun
+    };
     let (run, preview) = ws.preview(&request, mode).await?;
 
     let (digest, reason) = match mode {
         RunMode::DryRun => (
             preview.digest.clone(),
-            args.reason.clone().unwrap_or_else(|| "dry run from the command line".to_owned()),
+            args.reason
+                .clone()
+                .unwrap_or_else(|| "dry run from the command line".to_owned()),
         ),
         RunMode::Live => {
             let approved = args.approve_digest.clone().unwrap_or_default();
@@ -319,9 +361,16 @@ async fn rollback(
         return out.rollback_preview(&run, &preview);
     };
     if digest != preview.digest {
-        ws.reject(&run.id, "the approved digest does not match this rollback preview")?;
+        ws.reject(
+            &run.id,
+            "the approved digest does not match this rollback preview",
+        )?;
         let current = preview.digest.clone();
-        return Err(crate::workspace::WorkspaceError::DigestMismatch { approved: digest.to_owned(), current }.into());
+        return Err(crate::workspace::WorkspaceError::DigestMismatch {
+            approved: digest.to_owned(),
+            current,
+        }
+        .into());
     }
     let approval = ws.approve_typed(&run.id, digest, reason.unwrap_or_default(), typed)?;
     let execution = ws.execute(&run.id).await?;
@@ -329,14 +378,19 @@ async fn rollback(
     settled(execution)
 }
 
-fn export_audit(ws: &Workspace, format: &str, file: Option<&std::path::Path>) -> anyhow::Result<()> {
+fn export_audit(
+    ws: &Workspace,
+    format: &str,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     if format != "jsonl" {
         bail!("unknown export format `{format}`: use --format jsonl");
     }
     let report = match file {
         Some(path) => {
             let mut writer = std::io::BufWriter::new(
-                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
             );
             ws.export_audit_jsonl(&mut writer)?
         }
@@ -344,20 +398,25 @@ fn export_audit(ws: &Workspace, format: &str, file: Option<&std::path::Path>) ->
     };
     match report.first_bad {
         None => Ok(()),
-        Some(bad) => Err(output::Reported(format!("exported, but the audit chain is broken: {bad}")).into()),
+        Some(bad) => {
+            Err(output::Reported(format!("exported, but the audit chain is broken: {bad}")).into())
+        }
     }
 }
 
 fn close_request(ws: &Workspace, args: &RunArgs) -> anyhow::Result<CloseRequest> {
     let mut request = CloseRequest::sample(&args.record);
     if args.resolve_only {
-        request.target_state = crate::domain::incident::state::RESOLVED.to_owned();
+        crate::domain::incident::state::RESOLVED.clone_into(&mut request.target_state);
     }
     if let Some(code) = &args.close_code {
         request.close_code.clone_from(code);
     } else if let Some(meta) = ws.metadata()? {
         // The sample's code may not exist on an older release: fall back to the first choice.
-        let choices = meta.field("close_code").map(|f| f.choices.clone()).unwrap_or_default();
+        let choices = meta
+            .field("close_code")
+            .map(|f| f.choices.clone())
+            .unwrap_or_default();
         if !choices.is_empty() && !choices.iter().any(|c| c.value == request.close_code) {
             request.close_code.clone_from(&choices[0].value);
         }
@@ -371,13 +430,23 @@ fn close_request(ws: &Workspace, args: &RunArgs) -> anyhow::Result<CloseRequest>
     Ok(request)
 }
 
-async fn sandbox_command(out: &output::Output, ws: &Workspace, command: &SandboxCommand) -> anyhow::Result<()> {
+async fn sandbox_command(
+    out: &output::Output,
+    ws: &Workspace,
+    command: &SandboxCommand,
+) -> anyhow::Result<()> {
     match command {
-        SandboxCommand::Serve { addr, state, faults } => {
+        SandboxCommand::Serve {
+            addr,
+            state,
+            faults,
+        } => {
             let state = state.clone().unwrap_or_else(|| ws.sandbox_state_path());
             let handle = sandbox::start(&state, *addr, faults.faults()).await?;
             out.serving(&handle.base_url(), &state)?;
-            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
             handle.shutdown().await;
             Ok(())
         }

@@ -11,7 +11,9 @@ use crate::domain::onboarding::ValidationReport;
 use crate::domain::preview::{ChangeKind, Preview, line_diff};
 use crate::domain::run::{Approval, GovernedRun};
 use crate::store::{AuditEvent, ChainReport};
-use crate::workspace::{ConnectOutcome, Execution, ExportedPack, Onboarding, RunDetail, RunSummary, StepResult};
+use crate::workspace::{
+    ConnectOutcome, Execution, ExportedPack, Onboarding, RunDetail, RunSummary, StepResult,
+};
 
 /// An outcome already printed in full; main exits non-zero with this one line on stderr.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +38,11 @@ impl Output {
     pub fn connect(&self, outcome: &ConnectOutcome) -> anyhow::Result<()> {
         self.emit(outcome, || {
             let mut text = format!("Saved the connector for {}.\n", outcome.instance);
-            let _ = writeln!(text, "Password kept in: {}", outcome.secret_store.describe());
+            let _ = writeln!(
+                text,
+                "Password kept in: {}",
+                outcome.secret_store.describe()
+            );
             if !outcome.secret_note.is_empty() {
                 let _ = writeln!(text, "  {}", outcome.secret_note);
             }
@@ -49,9 +55,14 @@ impl Output {
             }
             match &outcome.sync {
                 Some(StepResult::Ok { result }) => {
-                    let _ = writeln!(text, "Synced {} fields at {}.", result.fields, result.synced_at);
+                    let _ = writeln!(
+                        text,
+                        "Synced {} fields at {}.",
+                        result.fields, result.synced_at
+                    );
                     if !result.missing.is_empty() {
-                        let _ = writeln!(text, "  Not on the instance: {}", result.missing.join(", "));
+                        let _ =
+                            writeln!(text, "  Not on the instance: {}", result.missing.join(", "));
                     }
                 }
                 Some(StepResult::Failed { error, .. }) => {
@@ -73,9 +84,18 @@ impl Output {
 
     pub fn onboarding(&self, onboarding: &Onboarding) -> anyhow::Result<()> {
         self.emit(onboarding, || {
-            let mut text = format!("Target: {}\n", onboarding.target.as_deref().unwrap_or("none saved yet"));
+            let mut text = format!(
+                "Target: {}\n",
+                onboarding.target.as_deref().unwrap_or("none saved yet")
+            );
             for step in &onboarding.steps {
-                let _ = writeln!(text, "  {} {:<22} {}", step.number, step.id, step.status.word());
+                let _ = writeln!(
+                    text,
+                    "  {} {:<22} {}",
+                    step.number,
+                    step.id,
+                    step.status.word()
+                );
                 if let crate::domain::onboarding::StepStatus::Warning(d)
                 | crate::domain::onboarding::StepStatus::Blocked(d) = &step.status
                 {
@@ -95,10 +115,19 @@ impl Output {
     pub fn refused_preview(&self, run: &GovernedRun, preview: &Preview) -> anyhow::Result<()> {
         let value = run_json(run, preview, None);
         self.emit(&value, || preview_text(run, preview))?;
-        Err(Reported(format!("not approvable: {}; the run is recorded as rejected", preview.posture.summary())).into())
+        Err(Reported(format!(
+            "not approvable: {}; the run is recorded as rejected",
+            preview.posture.summary()
+        ))
+        .into())
     }
 
-    pub fn run_result(&self, execution: &Execution, preview: &Preview, approval: &Approval) -> anyhow::Result<()> {
+    pub fn run_result(
+        &self,
+        execution: &Execution,
+        preview: &Preview,
+        approval: &Approval,
+    ) -> anyhow::Result<()> {
         let mut value = run_json(&execution.run, preview, Some(approval));
         value["message"] = json!(execution.message);
         value["diverged"] = json!(execution.diverged);
@@ -121,7 +150,12 @@ impl Output {
         let value = json!({"runId": execution.run.id, "mode": execution.run.mode.as_str(),
             "state": execution.run.state.as_str(), "digest": execution.run.digest,
             "message": execution.message, "diverged": execution.diverged});
-        self.emit(&value, || format!("Run {}: {} — {}\n", execution.run.id, execution.run.state, execution.message))
+        self.emit(&value, || {
+            format!(
+                "Run {}: {} — {}\n",
+                execution.run.id, execution.run.state, execution.message
+            )
+        })
     }
 
     pub fn exported(&self, pack: &ExportedPack) -> anyhow::Result<()> {
@@ -138,8 +172,14 @@ impl Output {
 
     pub fn chain(&self, report: &ChainReport) -> anyhow::Result<()> {
         self.emit(report, || match &report.first_bad {
-            None => format!("Audit chain intact: {} events, head {}\n", report.events, report.head),
-            Some(bad) => format!("Audit chain BROKEN after {} good events: {bad}\n", report.events),
+            None => format!(
+                "Audit chain intact: {} events, head {}\n",
+                report.events, report.head
+            ),
+            Some(bad) => format!(
+                "Audit chain BROKEN after {} good events: {bad}\n",
+                report.events
+            ),
         })
     }
 
@@ -163,28 +203,56 @@ impl Output {
                 return "No runs yet. Start with: actionplane run support.close-ticket --record INC-42 --dry-run\n"
                     .to_owned();
             }
-            runs.iter()
-                .map(|s| {
-                    let r = &s.run;
-                    let note = if s.interrupted {
-                        format!("  INTERRUPTED: settle it with `actionplane runs reconcile {}`", r.id)
-                    } else {
-                        String::new()
-                    };
-                    format!("{}  {:<8} {:<11} {:<8} {}{note}\n", r.id, r.mode.as_str(), r.state, r.number, r.created_at)
-                })
-                .collect()
+            let mut text = String::new();
+            for summary in runs {
+                let r = &summary.run;
+                let _ = write!(
+                    text,
+                    "{}  {:<8} {:<11} {:<8} {}",
+                    r.id,
+                    r.mode.as_str(),
+                    r.state,
+                    r.number,
+                    r.created_at
+                );
+                if summary.interrupted {
+                    let _ = write!(text, "  INTERRUPTED: settle it with `actionplane runs reconcile {}`", r.id);
+                }
+                text.push('\n');
+            }
+            text
         })
     }
 
     pub fn run_detail(&self, detail: &RunDetail) -> anyhow::Result<()> {
         self.emit(detail, || {
-            let mut text = detail.preview.as_ref().map_or_else(String::new, |p| preview_text(&detail.run, p));
-            let _ = writeln!(text, "State: {}{}", detail.run.state, outcome_suffix(&detail.run));
+            let mut text = detail
+                .preview
+                .as_ref()
+                .map_or_else(String::new, |p| preview_text(&detail.run, p));
+            let _ = writeln!(
+                text,
+                "State: {}{}",
+                detail.run.state,
+                outcome_suffix(&detail.run)
+            );
             if let Some(a) = &detail.approval {
-                let _ = writeln!(text, "Approval: {} on {} at {}: {}", a.approver, a.host, a.approved_at, a.reason);
+                let _ = writeln!(
+                    text,
+                    "Approval: {} on {} at {}: {}",
+                    a.approver, a.host, a.approved_at, a.reason
+                );
             }
-            let _ = writeln!(text, "Artifacts: {}", detail.artifacts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                text,
+                "Artifacts: {}",
+                detail
+                    .artifacts
+                    .iter()
+                    .map(|a| a.kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             text.push_str(&audit_text(&detail.audit));
             text
         })
@@ -197,27 +265,38 @@ impl Output {
     pub fn serving(&self, url: &str, state: &Path) -> anyhow::Result<()> {
         let value = json!({"url": url, "state": state});
         self.emit(&value, || {
-            format!(
-                "Sandbox serving the Table API at {url}\nState: {}\nUsers: actionplane.integration, admin, readonly.viewer, itil.only (passwords in the README)\nPress Ctrl-C to stop.\n",
-                state.display()
-            )
+            let mut text = format!("Sandbox serving the Table API at {url}\n");
+            let _ = writeln!(text, "State: {}", state.display());
+            text.push_str("Users: actionplane.integration, admin, itil.only, readonly.viewer ");
+            text.push_str("(passwords in the README)\nPress Ctrl-C to stop.\n");
+            text
         })?;
-        use std::io::Write as _;
-        std::io::stdout().flush()?;
+        std::io::Write::flush(&mut std::io::stdout())?;
         Ok(())
     }
 
     pub fn reset(&self, state: &Path) -> anyhow::Result<()> {
         let value = json!({"reset": true, "state": state});
-        self.emit(&value, || format!("Sandbox reset: INC-42 is open again ({}).\n", state.display()))
+        self.emit(&value, || {
+            format!(
+                "Sandbox reset: INC-42 is open again ({}).\n",
+                state.display()
+            )
+        })
     }
 }
 
 fn outcome_suffix(run: &GovernedRun) -> String {
-    run.outcome.as_ref().map_or_else(String::new, |o| format!(" — {o}"))
+    run.outcome
+        .as_ref()
+        .map_or_else(String::new, |o| format!(" — {o}"))
 }
 
-fn run_json(run: &GovernedRun, preview: &Preview, approval: Option<&Approval>) -> serde_json::Value {
+fn run_json(
+    run: &GovernedRun,
+    preview: &Preview,
+    approval: Option<&Approval>,
+) -> serde_json::Value {
     let changes: Vec<_> = preview
         .changes
         .iter()
@@ -244,10 +323,26 @@ fn run_json(run: &GovernedRun, preview: &Preview, approval: Option<&Approval>) -
 
 fn validation_text(r: &ValidationReport) -> String {
     let yes = |b: bool| if b { "yes" } else { "NO" };
-    let mut text = format!("Instance {} answers; build: {}\n", r.instance, r.build_text());
+    let mut text = format!(
+        "Instance {} answers; build: {}\n",
+        r.instance,
+        r.build_text()
+    );
     let _ = writeln!(text, "User {} ({})", r.user_name, r.user_display_name);
-    let _ = writeln!(text, "  active: {}, locked out: {}, web-service-only: {}", yes(r.active), yes(r.locked_out), yes(r.web_service_only));
-    let _ = writeln!(text, "  can resolve: {}, can close: {}, admin: {}", yes(r.can_resolve()), yes(r.can_close()), yes(r.is_admin()));
+    let _ = writeln!(
+        text,
+        "  active: {}, locked out: {}, web-service-only: {}",
+        yes(r.active),
+        yes(r.locked_out),
+        yes(r.web_service_only)
+    );
+    let _ = writeln!(
+        text,
+        "  can resolve: {}, can close: {}, admin: {}",
+        yes(r.can_resolve()),
+        yes(r.can_close()),
+        yes(r.is_admin())
+    );
     let (problems, warnings) = r.user_findings();
     for line in problems.iter().chain(&warnings) {
         let _ = writeln!(text, "  ! {line}");
@@ -256,8 +351,17 @@ fn validation_text(r: &ValidationReport) -> String {
 }
 
 fn metadata_text(m: &TableMetadata) -> String {
-    let mut text = format!("{} (hierarchy {}), synced {}\n", m.table, m.hierarchy.join(" -> "), m.synced_at);
-    let _ = writeln!(text, "{:<14} {:<18} {:<14} {:>5}  {:<9} {:<9} choices", "field", "label", "type", "max", "mandatory", "read-only");
+    let mut text = format!(
+        "{} (hierarchy {}), synced {}\n",
+        m.table,
+        m.hierarchy.join(" -> "),
+        m.synced_at
+    );
+    let _ = writeln!(
+        text,
+        "{:<14} {:<18} {:<14} {:>5}  {:<9} {:<9} choices",
+        "field", "label", "type", "max", "mandatory", "read-only"
+    );
     for f in &m.fields {
         let e = &f.entry;
         let max = e.max_length.map_or_else(String::new, |n| n.to_string());
@@ -265,7 +369,13 @@ fn metadata_text(m: &TableMetadata) -> String {
         let _ = writeln!(
             text,
             "{:<14} {:<18} {:<14} {:>5}  {:<9} {:<9} {}",
-            e.element, e.label, e.internal_type, max, e.mandatory, e.read_only, choices.join(", ")
+            e.element,
+            e.label,
+            e.internal_type,
+            max,
+            e.mandatory,
+            e.read_only,
+            choices.join(", ")
         );
     }
     if !m.missing.is_empty() {
@@ -277,9 +387,22 @@ fn metadata_text(m: &TableMetadata) -> String {
 fn preview_text(run: &GovernedRun, p: &Preview) -> String {
     let mut text = format!(
         "{} {} on {} ({}) — {} run {}\n",
-        p.action, p.number, p.target, if p.is_sandbox { "sandbox" } else { "PRODUCTION" }, run.mode.banner(), run.id
+        p.action,
+        p.number,
+        p.target,
+        if p.is_sandbox {
+            "sandbox"
+        } else {
+            "PRODUCTION"
+        },
+        run.mode.banner(),
+        run.id
     );
-    let _ = writeln!(text, "Record sys_id {} at version {} (updated {})", p.sys_id, p.mod_count, p.updated_on);
+    let _ = writeln!(
+        text,
+        "Record sys_id {} at version {} (updated {})",
+        p.sys_id, p.mod_count, p.updated_on
+    );
     text.push_str("Changes:\n");
     for c in &p.changes {
         let _ = writeln!(text, "  {} ({})", c.label, c.field);
@@ -298,13 +421,27 @@ fn preview_text(run: &GovernedRun, p: &Preview) -> String {
         }
     }
     if !p.blocked.is_empty() {
-        let _ = writeln!(text, "Blocked (outside the allowlist, never sent): {}", p.blocked.join(", "));
+        let _ = writeln!(
+            text,
+            "Blocked (outside the allowlist, never sent): {}",
+            p.blocked.join(", ")
+        );
     }
     let _ = writeln!(text, "Policy: {}", p.posture.summary());
     for check in &p.posture.checks {
-        let _ = writeln!(text, "  {:<4} {:<12} {}", check.outcome.word(), check.rule, check.detail);
+        let _ = writeln!(
+            text,
+            "  {:<4} {:<12} {}",
+            check.outcome.word(),
+            check.rule,
+            check.detail
+        );
     }
-    let reversible = if p.rollback.reversible { "reversible" } else { "ONE-WAY" };
+    let reversible = if p.rollback.reversible {
+        "reversible"
+    } else {
+        "ONE-WAY"
+    };
     let _ = writeln!(text, "Rollback: {reversible}. {}", p.rollback.explanation);
     if let Some(alternative) = &p.rollback.alternative {
         let _ = writeln!(text, "  Alternative: {alternative}");
@@ -314,17 +451,25 @@ fn preview_text(run: &GovernedRun, p: &Preview) -> String {
 }
 
 fn show(value: &str) -> String {
-    if value.is_empty() { "(empty)".to_owned() } else { value.to_owned() }
+    if value.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        value.to_owned()
+    }
 }
 
 fn audit_text(events: &[AuditEvent]) -> String {
     if events.is_empty() {
         return "No audit events.\n".to_owned();
     }
-    events
-        .iter()
-        .map(|e| {
-            format!("#{:<5} {} {:<28} {:<24} {}\n", e.seq, e.at, e.kind, e.run_id.as_deref().unwrap_or("-"), e.actor)
-        })
-        .collect()
+    let mut text = String::new();
+    for e in events {
+        let run = e.run_id.as_deref().unwrap_or("-");
+        let _ = writeln!(
+            text,
+            "#{:<5} {} {:<28} {:<24} {}",
+            e.seq, e.at, e.kind, run, e.actor
+        );
+    }
+    text
 }

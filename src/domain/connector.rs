@@ -76,7 +76,10 @@ impl InstanceTarget {
             Self::Sandbox => SANDBOX_WORD.to_owned(),
             Self::Remote(url) => url::Url::parse(url)
                 .ok()
-                .and_then(|u| u.host_str().map(|h| h.split('.').next().unwrap_or(h).to_owned()))
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| h.split('.').next().unwrap_or(h).to_owned())
+                })
                 .unwrap_or_else(|| url.clone()),
         }
     }
@@ -92,7 +95,9 @@ pub enum UrlError {
          https://{1} instead (plain http is allowed only on 127.0.0.1 or localhost)"
     )]
     PlainHttp(String, String),
-    #[error("`{0}` is not a URL this app can use ({1}): type e.g. dev12345 or https://dev12345.service-now.com")]
+    #[error(
+        "`{0}` is not a URL this app can use ({1}): type e.g. dev12345 or https://dev12345.service-now.com"
+    )]
     Invalid(String, String),
     #[error("`{0}` uses the scheme {1}: type an https:// address")]
     Scheme(String, String),
@@ -129,16 +134,26 @@ pub fn normalise_instance_url(input: &str) -> Result<InstanceTarget, UrlError> {
     match parsed.scheme() {
         "https" => {}
         "http" if is_loopback(&host) => {}
-        "http" => return Err(UrlError::PlainHttp(trimmed.to_owned(), format!("{host}{port}"))),
+        "http" => {
+            return Err(UrlError::PlainHttp(
+                trimmed.to_owned(),
+                format!("{host}{port}"),
+            ));
+        }
         other => return Err(UrlError::Scheme(trimmed.to_owned(), other.to_owned())),
     }
-    Ok(InstanceTarget::Remote(format!("{}://{host}{port}", parsed.scheme())))
+    Ok(InstanceTarget::Remote(format!(
+        "{}://{host}{port}",
+        parsed.scheme()
+    )))
 }
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host == "[::1]"
-        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// What the store keeps of a connector: everything but the secret.
@@ -195,30 +210,51 @@ impl ConnectPayload {
     pub fn check(&self) -> Result<ConnectorSettings, Vec<FieldProblem>> {
         let mut problems = Vec::new();
         let mut problem = |field: &str, text: String| {
-            problems.push(FieldProblem { field: field.to_owned(), problem: text });
+            problems.push(FieldProblem {
+                field: field.to_owned(),
+                problem: text,
+            });
         };
         let instance = normalise_instance_url(&self.instance_url)
             .map_err(|e| problem("instanceUrl", e.to_string()))
             .ok();
         if self.client_id.trim().is_empty() || self.client_id.starts_with('<') {
-            problem("clientId", "give the integration user's user name".to_owned());
+            problem(
+                "clientId",
+                "give the integration user's user name".to_owned(),
+            );
         }
         if self.client_secret.is_empty() {
-            problem("clientSecret", "give the integration user's password".to_owned());
+            problem(
+                "clientSecret",
+                "give the integration user's password".to_owned(),
+            );
         }
         if self.managed_objects.is_empty() {
-            problem("managedObjects", "name at least the incident table and its fields".to_owned());
+            problem(
+                "managedObjects",
+                "name at least the incident table and its fields".to_owned(),
+            );
         }
         for (i, object) in self.managed_objects.iter().enumerate() {
             if !is_identifier(&object.object_api_name) {
                 let name = &object.object_api_name;
-                problem(&format!("managedObjects[{i}].objectApiName"), format!("`{name}` is not a table name"));
+                problem(
+                    &format!("managedObjects[{i}].objectApiName"),
+                    format!("`{name}` is not a table name"),
+                );
             }
             if object.allowed_fields.is_empty() {
-                problem(&format!("managedObjects[{i}].allowedFields"), "list at least one field".to_owned());
+                problem(
+                    &format!("managedObjects[{i}].allowedFields"),
+                    "list at least one field".to_owned(),
+                );
             }
             for field in object.allowed_fields.iter().filter(|f| !is_identifier(f)) {
-                problem(&format!("managedObjects[{i}].allowedFields"), format!("`{field}` is not a field name"));
+                problem(
+                    &format!("managedObjects[{i}].allowedFields"),
+                    format!("`{field}` is not a field name"),
+                );
             }
         }
         match instance {
@@ -238,7 +274,9 @@ impl ConnectPayload {
 pub fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 80
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
@@ -252,14 +290,26 @@ mod tests {
     #[case("dev12345", "https://dev12345.service-now.com")]
     #[case("DEV12345", "https://dev12345.service-now.com")]
     #[case("dev12345.service-now.com", "https://dev12345.service-now.com")]
-    #[case("https://dev12345.service-now.com/", "https://dev12345.service-now.com")]
-    #[case("https://dev12345.service-now.com/now/nav/ui/home", "https://dev12345.service-now.com")]
-    #[case("  https://Dev12345.Service-Now.com  ", "https://dev12345.service-now.com")]
+    #[case(
+        "https://dev12345.service-now.com/",
+        "https://dev12345.service-now.com"
+    )]
+    #[case(
+        "https://dev12345.service-now.com/now/nav/ui/home",
+        "https://dev12345.service-now.com"
+    )]
+    #[case(
+        "  https://Dev12345.Service-Now.com  ",
+        "https://dev12345.service-now.com"
+    )]
     #[case("https://itsm.example.org/", "https://itsm.example.org")]
     #[case("http://127.0.0.1:8080/", "http://127.0.0.1:8080")]
     #[case("http://localhost:9000", "http://localhost:9000")]
     fn instance_urls_normalise(#[case] input: &str, #[case] expected: &str) {
-        assert_eq!(normalise_instance_url(input), Ok(InstanceTarget::Remote(expected.to_owned())));
+        assert_eq!(
+            normalise_instance_url(input),
+            Ok(InstanceTarget::Remote(expected.to_owned()))
+        );
     }
 
     #[rstest]
@@ -274,7 +324,10 @@ mod tests {
 
     #[test]
     fn sandbox_word_targets_the_embedded_instance() {
-        assert_eq!(normalise_instance_url("Sandbox"), Ok(InstanceTarget::Sandbox));
+        assert_eq!(
+            normalise_instance_url("Sandbox"),
+            Ok(InstanceTarget::Sandbox)
+        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ impl FieldValue {
     /// A field whose display value equals its raw value.
     pub fn plain(value: impl Into<String>) -> Self {
         let value = value.into();
-        Self { display: value.clone(), value }
+        Self {
+            display: value.clone(),
+            value,
+        }
     }
 }
 

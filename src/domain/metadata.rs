@@ -46,7 +46,10 @@ pub struct FieldMetadata {
 impl FieldMetadata {
     /// The label of a raw choice value, if the value is a known choice.
     pub fn choice_label(&self, value: &str) -> Option<&str> {
-        self.choices.iter().find(|c| c.value == value).map(|c| c.label.as_str())
+        self.choices
+            .iter()
+            .find(|c| c.value == value)
+            .map(|c| c.label.as_str())
     }
 }
 
@@ -71,6 +74,7 @@ impl TableMetadata {
 
     /// The label of a field, falling back to its name.
     pub fn label<'a>(&'a self, element: &'a str) -> &'a str {
-        self.field(element).map_or(element, |f| f.entry.label.as_str())
+        self.field(element)
+            .map_or(element, |f| f.entry.label.as_str())
     }
 }

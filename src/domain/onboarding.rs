@@ -25,7 +25,9 @@ impl ValidationReport {
 
     /// Resolving needs itil (or admin).
     pub fn can_resolve(&self) -> bool {
-        ["itil", "sn_incident_write", "list_updater", "admin"].iter().any(|r| self.has_role(r))
+        ["itil", "sn_incident_write", "list_updater", "admin"]
+            .iter()
+            .any(|r| self.has_role(r))
     }
 
     /// Closing needs itil_admin or admin.
@@ -39,7 +41,9 @@ impl ValidationReport {
 
     /// The build in words.
     pub fn build_text(&self) -> String {
-        self.build.clone().unwrap_or_else(|| "unknown: needs admin to read".to_owned())
+        self.build
+            .clone()
+            .unwrap_or_else(|| "unknown: needs admin to read".to_owned())
     }
 
     /// Findings about the user, each a sentence; problems make step 02 fail.
@@ -66,7 +70,9 @@ impl ValidationReport {
             );
         }
         if self.is_admin() {
-            warnings.push("holds admin: not least-privilege; use a user with itil and itil_admin".to_owned());
+            warnings.push(
+                "holds admin: not least-privilege; use a user with itil and itil_admin".to_owned(),
+            );
         }
         (problems, warnings)
     }
@@ -200,7 +206,9 @@ fn instance_status(p: &Progress) -> StepStatus {
 }
 
 fn user_status(p: &Progress) -> StepStatus {
-    let Some(report) = &p.validation else { return StepStatus::Todo };
+    let Some(report) = &p.validation else {
+        return StepStatus::Todo;
+    };
     let (problems, warnings) = report.user_findings();
     if !problems.is_empty() {
         StepStatus::Blocked(problems.join("; "))
@@ -219,9 +227,10 @@ fn fields_status(p: &Progress) -> StepStatus {
         Some(sync) if !sync.missing.is_empty() => {
             StepStatus::Blocked(format!("not on the instance: {}", sync.missing.join(", ")))
         }
-        Some(sync) if !sync.read_only.is_empty() => {
-            StepStatus::Blocked(format!("read-only on the instance: {}", sync.read_only.join(", ")))
-        }
+        Some(sync) if !sync.read_only.is_empty() => StepStatus::Blocked(format!(
+            "read-only on the instance: {}",
+            sync.read_only.join(", ")
+        )),
         _ => StepStatus::Done,
     }
 }
@@ -248,10 +257,8 @@ pub fn next_move(progress: &Progress) -> String {
     if !progress.saved {
         return "Start with: Save connector settings.".to_owned();
     }
-    if let Some(error) = &progress.validation_error {
-        if progress.validation.is_none() {
-            return format!("Fix the connection, then validate again: {error}");
-        }
+    if let (Some(error), None) = (&progress.validation_error, &progress.validation) {
+        return format!("Fix the connection, then validate again: {error}");
     }
     let Some(report) = &progress.validation else {
         return "Next: Validate auth against the instance.".to_owned();
@@ -298,20 +305,34 @@ mod tests {
     fn a_new_workspace_starts_with_saving_settings() {
         let progress = Progress::default();
         assert_eq!(next_move(&progress), "Start with: Save connector settings.");
-        assert!(steps(&progress).iter().all(|s| s.status == StepStatus::Todo));
+        assert!(
+            steps(&progress)
+                .iter()
+                .all(|s| s.status == StepStatus::Todo)
+        );
     }
 
     #[test]
     fn an_admin_user_is_flagged_as_not_least_privilege() {
-        let progress = Progress { saved: true, validation: Some(report(&["admin"])), ..Progress::default() };
+        let progress = Progress {
+            saved: true,
+            validation: Some(report(&["admin"])),
+            ..Progress::default()
+        };
         let user = &steps(&progress)[1];
         assert!(matches!(&user.status, StepStatus::Warning(w) if w.contains("least-privilege")));
     }
 
     #[test]
     fn an_itil_only_user_cannot_close() {
-        let progress = Progress { saved: true, validation: Some(report(&["itil"])), ..Progress::default() };
-        assert!(matches!(&steps(&progress)[1].status, StepStatus::Blocked(b) if b.contains("itil_admin")));
+        let progress = Progress {
+            saved: true,
+            validation: Some(report(&["itil"])),
+            ..Progress::default()
+        };
+        assert!(
+            matches!(&steps(&progress)[1].status, StepStatus::Blocked(b) if b.contains("itil_admin"))
+        );
         assert!(next_move(&progress).contains("itil_admin"));
     }
 
@@ -320,10 +341,16 @@ mod tests {
         let progress = Progress {
             saved: true,
             validation: Some(report(&["itil", "itil_admin"])),
-            sync: Some(SyncSummary { fields: 4, ..SyncSummary::default() }),
+            sync: Some(SyncSummary {
+                fields: 4,
+                ..SyncSummary::default()
+            }),
             ..Progress::default()
         };
-        let done: Vec<_> = steps(&progress).iter().map(|s| s.status.is_done()).collect();
+        let done: Vec<_> = steps(&progress)
+            .iter()
+            .map(|s| s.status.is_done())
+            .collect();
         assert_eq!(done, [true, true, true, true, false]);
         assert!(next_move(&progress).contains("dry run"));
     }

@@ -15,7 +15,10 @@ pub struct Allowlist {
 
 impl Allowlist {
     pub fn new(table: impl Into<String>, fields: Vec<String>) -> Self {
-        Self { table: table.into(), fields }
+        Self {
+            table: table.into(),
+            fields,
+        }
     }
 
     pub fn allows(&self, field: &str) -> bool {
@@ -61,7 +64,11 @@ pub struct PolicyCheck {
 
 impl PolicyCheck {
     fn new(rule: &str, outcome: Outcome, detail: impl Into<String>) -> Self {
-        Self { rule: rule.to_owned(), outcome, detail: detail.into() }
+        Self {
+            rule: rule.to_owned(),
+            outcome,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -78,8 +85,12 @@ impl PolicyPosture {
 
     /// One line for the status of the whole posture.
     pub fn summary(&self) -> String {
-        let failed: Vec<_> =
-            self.checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| c.rule.as_str()).collect();
+        let failed: Vec<_> = self
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .map(|c| c.rule.as_str())
+            .collect();
         if failed.is_empty() {
             "allowed: every check passed".to_owned()
         } else {
@@ -121,7 +132,11 @@ fn allowlist_check(input: &PolicyInput<'_>) -> PolicyCheck {
     const RULE: &str = "allowlist";
     if input.blocked.is_empty() {
         let names: Vec<_> = input.writes.iter().map(|(f, _)| f.as_str()).collect();
-        PolicyCheck::new(RULE, Outcome::Pass, format!("every written field is allowed: {}", names.join(", ")))
+        PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            format!("every written field is allowed: {}", names.join(", ")),
+        )
     } else {
         PolicyCheck::new(
             RULE,
@@ -138,10 +153,18 @@ fn allowlist_check(input: &PolicyInput<'_>) -> PolicyCheck {
 fn metadata_check(input: &PolicyInput<'_>) -> PolicyCheck {
     const RULE: &str = "metadata";
     let Some(meta) = input.metadata else {
-        return PolicyCheck::new(RULE, Outcome::Fail, "no metadata synced yet: run sync (step 04) first");
+        return PolicyCheck::new(
+            RULE,
+            Outcome::Fail,
+            "no metadata synced yet: run sync (step 04) first",
+        );
     };
-    let unknown: Vec<_> =
-        input.writes.iter().filter(|(f, _)| meta.field(f).is_none()).map(|(f, _)| f.as_str()).collect();
+    let unknown: Vec<_> = input
+        .writes
+        .iter()
+        .filter(|(f, _)| meta.field(f).is_none())
+        .map(|(f, _)| f.as_str())
+        .collect();
     let read_only: Vec<_> = input
         .writes
         .iter()
@@ -152,27 +175,45 @@ fn metadata_check(input: &PolicyInput<'_>) -> PolicyCheck {
         let text = format!("not in the instance dictionary: {}", unknown.join(", "));
         PolicyCheck::new(RULE, Outcome::Fail, text)
     } else if !read_only.is_empty() {
-        PolicyCheck::new(RULE, Outcome::Fail, format!("read-only on the instance: {}", read_only.join(", ")))
+        PolicyCheck::new(
+            RULE,
+            Outcome::Fail,
+            format!("read-only on the instance: {}", read_only.join(", ")),
+        )
     } else {
-        PolicyCheck::new(RULE, Outcome::Pass, format!("fields synced {}", meta.synced_at))
+        PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            format!("fields synced {}", meta.synced_at),
+        )
     }
 }
 
 fn choice_check(input: &PolicyInput<'_>) -> PolicyCheck {
     const RULE: &str = "choices";
     let Some(meta) = input.metadata else {
-        return PolicyCheck::new(RULE, Outcome::Fail, "no synced choice lists to check values against");
+        return PolicyCheck::new(
+            RULE,
+            Outcome::Fail,
+            "no synced choice lists to check values against",
+        );
     };
     let mut bad = Vec::new();
     for (field, value) in input.writes {
-        let Some(field_meta) = meta.field(field) else { continue };
+        let Some(field_meta) = meta.field(field) else {
+            continue;
+        };
         let clearing = value.is_empty();
         if !clearing && !field_meta.choices.is_empty() && field_meta.choice_label(value).is_none() {
             bad.push(format!("{field}=`{value}`"));
         }
     }
     if bad.is_empty() {
-        PolicyCheck::new(RULE, Outcome::Pass, "every choice value is in the instance's current choice list")
+        PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            "every choice value is in the instance's current choice list",
+        )
     } else {
         let text = format!(
             "{} not a current choice; ServiceNow would drop it silently: pick one from the synced list",
@@ -194,9 +235,17 @@ fn length_check(input: &PolicyInput<'_>) -> PolicyCheck {
         })
         .collect();
     if too_long.is_empty() {
-        PolicyCheck::new(RULE, Outcome::Pass, "every value fits the field's max length")
+        PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            "every value fits the field's max length",
+        )
     } else {
-        PolicyCheck::new(RULE, Outcome::Fail, format!("{}: shorten it", too_long.join("; ")))
+        PolicyCheck::new(
+            RULE,
+            Outcome::Fail,
+            format!("{}: shorten it", too_long.join("; ")),
+        )
     }
 }
 
@@ -204,7 +253,11 @@ fn mandatory_check(input: &PolicyInput<'_>) -> PolicyCheck {
     const RULE: &str = "data policy";
     let closing = matches!(input.target_state, Some(state::RESOLVED | state::CLOSED));
     if !closing {
-        return PolicyCheck::new(RULE, Outcome::Pass, "no resolve or close: no mandatory close fields");
+        return PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            "no resolve or close: no mandatory close fields",
+        );
     }
     let label = |f| input.metadata.map_or(f, |m| m.label(f));
     let mut missing = Vec::new();
@@ -215,9 +268,16 @@ fn mandatory_check(input: &PolicyInput<'_>) -> PolicyCheck {
         missing.push(label("close_notes"));
     }
     if missing.is_empty() {
-        PolicyCheck::new(RULE, Outcome::Pass, "resolution code and notes are set, as state 6/7 requires")
+        PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            "resolution code and notes are set, as state 6/7 requires",
+        )
     } else {
-        let text = format!("the instance requires {} for this state: fill them in", missing.join(", "));
+        let text = format!(
+            "the instance requires {} for this state: fill them in",
+            missing.join(", ")
+        );
         PolicyCheck::new(RULE, Outcome::Fail, text)
     }
 }

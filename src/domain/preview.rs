@@ -152,15 +152,27 @@ pub struct PreviewInput<'a> {
 
 /// Builds the preview: pure, deterministic, and the only place a digest is made.
 pub fn build(input: &PreviewInput<'_>) -> Preview {
-    let (allowed, blocked): (Vec<_>, Vec<_>) =
-        input.request.writes().into_iter().partition(|(f, _)| input.allowlist.allows(f));
+    let (allowed, blocked): (Vec<_>, Vec<_>) = input
+        .request
+        .writes()
+        .into_iter()
+        .partition(|(f, _)| input.allowlist.allows(f));
     let blocked: Vec<String> = blocked.into_iter().map(|(f, _)| f).collect();
-    let changes: Vec<FieldChange> = allowed.iter().map(|(f, v)| field_change(input, f, v)).collect();
+    let changes: Vec<FieldChange> = allowed
+        .iter()
+        .map(|(f, v)| field_change(input, f, v))
+        .collect();
 
     let after = |field: &str| {
-        allowed.iter().find(|(f, _)| f == field).map_or(input.record.value(field), |(_, v)| v.as_str())
+        allowed
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or(input.record.value(field), |(_, v)| v.as_str())
     };
-    let target_state = allowed.iter().find(|(f, _)| f == "state").map(|(_, v)| v.as_str());
+    let target_state = allowed
+        .iter()
+        .find(|(f, _)| f == "state")
+        .map(|(_, v)| v.as_str());
     let posture = policy::evaluate(&PolicyInput {
         allowlist: input.allowlist,
         metadata: input.metadata,
@@ -201,8 +213,14 @@ pub fn build(input: &PreviewInput<'_>) -> Preview {
 fn field_change(input: &PreviewInput<'_>, field: &str, after: &str) -> FieldChange {
     let meta = input.metadata.and_then(|m| m.field(field));
     let label = meta.map_or_else(|| field.to_owned(), |m| m.entry.label.clone());
-    let journal = meta.map_or(field == "work_notes" || field == "comments", |m| m.entry.is_journal());
-    let before = if journal { String::new() } else { input.record.value(field).to_owned() };
+    let journal = meta.map_or(field == "work_notes" || field == "comments", |m| {
+        m.entry.is_journal()
+    });
+    let before = if journal {
+        String::new()
+    } else {
+        input.record.value(field).to_owned()
+    };
     let kind = if journal {
         ChangeKind::JournalAppend
     } else if before == after {
@@ -211,20 +229,29 @@ fn field_change(input: &PreviewInput<'_>, field: &str, after: &str) -> FieldChan
         ChangeKind::Set
     };
     let shown = |value: &str| {
-        meta.and_then(|m| m.choice_label(value)).map_or_else(|| value.to_owned(), str::to_owned)
+        meta.and_then(|m| m.choice_label(value))
+            .map_or_else(|| value.to_owned(), str::to_owned)
     };
     FieldChange {
         field: field.to_owned(),
         label,
         kind,
-        before_display: if journal { String::new() } else { shown(&before) },
+        before_display: if journal {
+            String::new()
+        } else {
+            shown(&before)
+        },
         after_display: shown(after),
         before,
         after: after.to_owned(),
     }
 }
 
-fn rollback_plan(record: &Record, changes: &[FieldChange], target_state: Option<&str>) -> RollbackPlan {
+fn rollback_plan(
+    record: &Record,
+    changes: &[FieldChange],
+    target_state: Option<&str>,
+) -> RollbackPlan {
     let before_image: BTreeMap<String, String> = changes
         .iter()
         .filter(|c| c.kind == ChangeKind::Set)
@@ -251,8 +278,10 @@ fn rollback_plan(record: &Record, changes: &[FieldChange], target_state: Option<
             ),
         };
     }
-    let compensating_writes =
-        before_image.iter().map(|(f, v)| (f.clone(), v.clone())).collect::<Vec<_>>();
+    let compensating_writes = before_image
+        .iter()
+        .map(|(f, v)| (f.clone(), v.clone()))
+        .collect::<Vec<_>>();
     RollbackPlan {
         reversible: true,
         explanation: "Reversible: a linked rollback run restores the before-image of the written \
@@ -265,24 +294,36 @@ fn rollback_plan(record: &Record, changes: &[FieldChange], target_state: Option<
     }
 }
 
-fn expected_effects(input: &PreviewInput<'_>, changes: &[FieldChange], target: Option<&str>) -> Vec<String> {
+fn expected_effects(
+    input: &PreviewInput<'_>,
+    changes: &[FieldChange],
+    target: Option<&str>,
+) -> Vec<String> {
     let user = input.operator;
     let mut effects = Vec::new();
     if target == Some(state::RESOLVED) {
-        effects.push(format!("resolved_at is stamped with the write time, resolved_by with {user}"));
+        effects.push(format!(
+            "resolved_at is stamped with the write time, resolved_by with {user}"
+        ));
     }
     if target == Some(state::CLOSED) {
-        effects.push(format!("closed_at is stamped with the write time, closed_by with {user}"));
+        effects.push(format!(
+            "closed_at is stamped with the write time, closed_by with {user}"
+        ));
         effects.push("active becomes false; the incident can no longer be reopened".to_owned());
         if input.record.value("resolved_at").is_empty() {
-            effects.push(format!("resolved_at and resolved_by are stamped too ({user})"));
+            effects.push(format!(
+                "resolved_at and resolved_by are stamped too ({user})"
+            ));
         }
     }
     if target.is_some() {
         effects.push("incident_state mirrors the new state".to_owned());
     }
     if changes.iter().any(|c| c.kind == ChangeKind::JournalAppend) {
-        effects.push(format!("one journal entry is added to the work notes, by {user}"));
+        effects.push(format!(
+            "one journal entry is added to the work notes, by {user}"
+        ));
     }
     let count = input.record.mod_count();
     effects.push(format!(
@@ -294,10 +335,17 @@ fn expected_effects(input: &PreviewInput<'_>, changes: &[FieldChange], target: O
 
 /// The hash that an approval binds to: instance, record version, changes, allowlist, policy.
 pub fn digest(preview: &Preview) -> String {
-    let decisions: Vec<_> =
-        preview.posture.checks.iter().map(|c| (c.rule.as_str(), c.outcome.word())).collect();
-    let changes: Vec<_> =
-        preview.changes.iter().map(|c| (&c.field, &c.kind, &c.before, &c.after)).collect();
+    let decisions: Vec<_> = preview
+        .posture
+        .checks
+        .iter()
+        .map(|c| (c.rule.as_str(), c.outcome.word()))
+        .collect();
+    let changes: Vec<_> = preview
+        .changes
+        .iter()
+        .map(|c| (&c.field, &c.kind, &c.before, &c.after))
+        .collect();
     let canonical = serde_json::json!({
         "action": preview.action,
         "target": preview.target,

@@ -20,7 +20,11 @@ fn choices(pairs: &[(&str, &str)]) -> Vec<Choice> {
     pairs
         .iter()
         .enumerate()
-        .map(|(i, (v, l))| Choice { value: (*v).to_owned(), label: (*l).to_owned(), sequence: i as i64 })
+        .map(|(i, (v, l))| Choice {
+            value: (*v).to_owned(),
+            label: (*l).to_owned(),
+            sequence: i64::try_from(i).unwrap(),
+        })
         .collect()
 }
 
@@ -31,14 +35,28 @@ fn metadata() -> TableMetadata {
         fields: vec![
             FieldMetadata {
                 entry: entry("state", "State", "integer"),
-                choices: choices(&[("1", "New"), ("2", "In Progress"), ("6", "Resolved"), ("7", "Closed")]),
+                choices: choices(&[
+                    ("1", "New"),
+                    ("2", "In Progress"),
+                    ("6", "Resolved"),
+                    ("7", "Closed"),
+                ]),
             },
             FieldMetadata {
                 entry: entry("close_code", "Resolution code", "string"),
-                choices: choices(&[("Duplicate", "Duplicate"), ("Solution provided", "Solution provided")]),
+                choices: choices(&[
+                    ("Duplicate", "Duplicate"),
+                    ("Solution provided", "Solution provided"),
+                ]),
             },
-            FieldMetadata { entry: entry("close_notes", "Resolution notes", "string"), choices: vec![] },
-            FieldMetadata { entry: entry("work_notes", "Work notes", "journal_input"), choices: vec![] },
+            FieldMetadata {
+                entry: entry("close_notes", "Resolution notes", "string"),
+                choices: vec![],
+            },
+            FieldMetadata {
+                entry: entry("work_notes", "Work notes", "journal_input"),
+                choices: vec![],
+            },
         ],
         missing: vec![],
         synced_at: "2026-12-04 10:00:00".to_owned(),
@@ -62,7 +80,12 @@ fn record() -> Record {
 }
 
 fn allowlist() -> Allowlist {
-    Allowlist::new("incident", ["state", "close_notes", "close_code", "work_notes"].map(String::from).to_vec())
+    Allowlist::new(
+        "incident",
+        ["state", "close_notes", "close_code", "work_notes"]
+            .map(String::from)
+            .to_vec(),
+    )
 }
 
 fn preview_of(request: &CloseRequest, record: &Record, allowlist: &Allowlist) -> Preview {
@@ -85,10 +108,20 @@ fn the_sample_close_is_allowed_and_one_way() {
     let preview = preview_of(&CloseRequest::sample("INC-42"), &record(), &allowlist());
     assert!(preview.approvable(), "{:?}", preview.posture);
     let state = &preview.changes[0];
-    assert_eq!((state.before_display.as_str(), state.after_display.as_str()), ("In Progress", "Closed"));
+    assert_eq!(
+        (state.before_display.as_str(), state.after_display.as_str()),
+        ("In Progress", "Closed")
+    );
     assert_eq!(preview.changes[3].kind, ChangeKind::JournalAppend);
     assert!(!preview.rollback.reversible);
-    assert!(preview.rollback.alternative.as_deref().unwrap().contains("Resolve first"));
+    assert!(
+        preview
+            .rollback
+            .alternative
+            .as_deref()
+            .unwrap()
+            .contains("Resolve first")
+    );
     assert!(preview.digest.starts_with("sha256:"));
 }
 
@@ -98,7 +131,12 @@ fn a_field_outside_the_allowlist_is_blocked_and_not_sent() {
     request.extra.push(("priority".to_owned(), "1".to_owned()));
     let preview = preview_of(&request, &record(), &allowlist());
     assert_eq!(preview.blocked, ["priority"]);
-    assert!(!preview.sendable_writes().iter().any(|(f, _)| f == "priority"));
+    assert!(
+        !preview
+            .sendable_writes()
+            .iter()
+            .any(|(f, _)| f == "priority")
+    );
     assert!(!preview.approvable());
 }
 
@@ -115,8 +153,17 @@ fn closing_without_notes_fails_the_data_policy_with_labels() {
     let mut request = CloseRequest::sample("INC-42");
     request.close_notes = "  ".to_owned();
     let preview = preview_of(&request, &record(), &allowlist());
-    let check = preview.posture.checks.iter().find(|c| c.rule == "data policy").unwrap();
-    assert!(check.detail.contains("Resolution notes"), "{}", check.detail);
+    let check = preview
+        .posture
+        .checks
+        .iter()
+        .find(|c| c.rule == "data policy")
+        .unwrap();
+    assert!(
+        check.detail.contains("Resolution notes"),
+        "{}",
+        check.detail
+    );
 }
 
 #[test]
@@ -125,7 +172,14 @@ fn resolving_is_reversible_with_the_before_image() {
     request.target_state = "6".to_owned();
     let preview = preview_of(&request, &record(), &allowlist());
     assert!(preview.rollback.reversible);
-    assert_eq!(preview.rollback.before_image.get("state").map(String::as_str), Some("2"));
+    assert_eq!(
+        preview
+            .rollback
+            .before_image
+            .get("state")
+            .map(String::as_str),
+        Some("2")
+    );
 }
 
 #[test]
@@ -135,7 +189,9 @@ fn the_digest_moves_with_the_record_version_and_the_allowlist() {
     assert_eq!(first, preview_of(&request, &record(), &allowlist()).digest);
 
     let mut touched = record();
-    touched.fields.insert("sys_mod_count".to_owned(), FieldValue::plain("4"));
+    touched
+        .fields
+        .insert("sys_mod_count".to_owned(), FieldValue::plain("4"));
     assert_ne!(first, preview_of(&request, &touched, &allowlist()).digest);
 
     let mut wider = allowlist();
@@ -145,6 +201,9 @@ fn the_digest_moves_with_the_record_version_and_the_allowlist() {
 
 #[test]
 fn text_diffs_mark_lines_without_colour() {
-    let lines: Vec<_> = line_diff("one\ntwo\n", "one\nthree\n").iter().map(DiffLine::marked).collect();
+    let lines: Vec<_> = line_diff("one\ntwo\n", "one\nthree\n")
+        .iter()
+        .map(DiffLine::marked)
+        .collect();
     assert_eq!(lines, ["  one", "- two", "+ three"]);
 }

@@ -90,7 +90,12 @@ impl RunState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Self::Rejected | Self::Verified | Self::Diverged | Self::Failed | Self::Stale | Self::RolledBack
+            Self::Rejected
+                | Self::Verified
+                | Self::Diverged
+                | Self::Failed
+                | Self::Stale
+                | Self::RolledBack
         )
     }
 
@@ -164,7 +169,8 @@ impl Approval {
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_owned());
         let host = gethostname::gethostname().to_string_lossy().into_owned();
-        let ssh = std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
+        let ssh =
+            std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
         (user, host, ssh)
     }
 }
@@ -183,7 +189,10 @@ mod tests {
 
     #[test]
     fn finished_runs_never_move() {
-        for from in RunState::ALL.into_iter().filter(|s| s.is_final() && *s != RunState::Verified) {
+        for from in RunState::ALL
+            .into_iter()
+            .filter(|s| s.is_final() && *s != RunState::Verified)
+        {
             for to in RunState::ALL {
                 if from == RunState::Diverged && to == RunState::RolledBack {
                     continue;

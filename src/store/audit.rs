@@ -20,7 +20,12 @@ pub struct NewAuditEvent {
 
 impl NewAuditEvent {
     pub fn new(run_id: Option<&str>, kind: &str, actor: &str, detail: serde_json::Value) -> Self {
-        Self { run_id: run_id.map(str::to_owned), kind: kind.to_owned(), actor: actor.to_owned(), detail }
+        Self {
+            run_id: run_id.map(str::to_owned),
+            kind: kind.to_owned(),
+            actor: actor.to_owned(),
+            detail,
+        }
     }
 }
 
@@ -48,7 +53,15 @@ pub struct ChainReport {
     pub first_bad: Option<String>,
 }
 
-fn event_hash(prev: &str, seq: i64, at: &str, run_id: Option<&str>, kind: &str, actor: &str, detail: &str) -> String {
+fn event_hash(
+    prev: &str,
+    seq: i64,
+    at: &str,
+    run_id: Option<&str>,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> String {
     let canonical = serde_json::json!([prev, seq, at, run_id, kind, actor, detail]).to_string();
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
@@ -56,18 +69,37 @@ fn event_hash(prev: &str, seq: i64, at: &str, run_id: Option<&str>, kind: &str, 
 /// Appends an event inside an open write transaction, linking it to the current head.
 pub(super) fn append(tx: &Transaction<'_>, event: &NewAuditEvent) -> Result<AuditEvent> {
     let head: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h));
     let at = now();
     let detail = event.detail.to_string();
-    let hash = event_hash(&prev_hash, seq, &at, event.run_id.as_deref(), &event.kind, &event.actor, &detail);
+    let hash = event_hash(
+        &prev_hash,
+        seq,
+        &at,
+        event.run_id.as_deref(),
+        &event.kind,
+        &event.actor,
+        &detail,
+    );
     tx.execute(
         "INSERT INTO audit_events (seq, at, run_id, kind, actor, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, event.run_id, event.kind, event.actor, detail, prev_hash, hash],
+        params![
+            seq,
+            at,
+            event.run_id,
+            event.kind,
+            event.actor,
+            detail,
+            prev_hash,
+            hash
+        ],
     )?;
     Ok(AuditEvent {
         seq,
@@ -81,16 +113,43 @@ pub(super) fn append(tx: &Transaction<'_>, event: &NewAuditEvent) -> Result<Audi
     })
 }
 
-type RawEvent = (i64, String, Option<String>, String, String, String, String, String);
+type RawEvent = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
 }
 
 fn to_event(raw: RawEvent) -> AuditEvent {
     let (seq, at, run_id, kind, actor, detail, prev_hash, hash) = raw;
     let detail = serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail));
-    AuditEvent { seq, at, run_id, kind, actor, detail, prev_hash, hash }
+    AuditEvent {
+        seq,
+        at,
+        run_id,
+        kind,
+        actor,
+        detail,
+        prev_hash,
+        hash,
+    }
 }
 
 const COLUMNS: &str = "seq, at, run_id, kind, actor, detail, prev_hash, hash";
@@ -107,7 +166,11 @@ impl Store {
             "SELECT {COLUMNS} FROM audit_events WHERE ?1 IS NULL OR run_id = ?1 ORDER BY seq"
         ))?;
         let rows = stmt.query_map(params![run_id], raw_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().map(to_event).collect())
+        Ok(rows
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(to_event)
+            .collect())
     }
 
     /// One page of the audit list, newest first, without loading the rest.
@@ -116,37 +179,69 @@ impl Store {
             "SELECT {COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT ?1 OFFSET ?2"
         ))?;
         let rows = stmt.query_map(params![limit, offset], raw_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().map(to_event).collect())
+        Ok(rows
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(to_event)
+            .collect())
     }
 
     /// How many audit events there are.
     pub fn audit_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?)
     }
 
     /// Walks the whole chain, recomputing every hash, and names the first event that breaks it.
     pub fn verify_audit(&self) -> Result<ChainReport> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
         let mut rows = stmt.query([])?;
         let (mut expected_prev, mut expected_seq, mut count) = (GENESIS.to_owned(), 1_i64, 0_u64);
         while let Some(row) = rows.next()? {
             let (seq, at, run_id, kind, actor, detail, prev_hash, hash) = raw_row(row)?;
             let problem = if seq != expected_seq {
-                Some(format!("event {expected_seq} is missing or out of order (found {seq} in its place)"))
+                Some(format!(
+                    "event {expected_seq} is missing or out of order (found {seq} in its place)"
+                ))
             } else if prev_hash != expected_prev {
-                Some(format!("event {seq} ({kind}) does not link to the event before it"))
-            } else if hash != event_hash(&prev_hash, seq, &at, run_id.as_deref(), &kind, &actor, &detail) {
-                Some(format!("event {seq} ({kind}) was altered after it was written"))
+                Some(format!(
+                    "event {seq} ({kind}) does not link to the event before it"
+                ))
+            } else if hash
+                != event_hash(
+                    &prev_hash,
+                    seq,
+                    &at,
+                    run_id.as_deref(),
+                    &kind,
+                    &actor,
+                    &detail,
+                )
+            {
+                Some(format!(
+                    "event {seq} ({kind}) was altered after it was written"
+                ))
             } else {
                 None
             };
             if problem.is_some() {
-                return Ok(ChainReport { events: count, head: expected_prev, first_bad: problem });
+                return Ok(ChainReport {
+                    events: count,
+                    head: expected_prev,
+                    first_bad: problem,
+                });
             }
             count += 1;
             expected_seq += 1;
             expected_prev = hash;
         }
-        Ok(ChainReport { events: count, head: expected_prev, first_bad: None })
+        Ok(ChainReport {
+            events: count,
+            head: expected_prev,
+            first_bad: None,
+        })
     }
 }

@@ -75,7 +75,10 @@ impl Store {
     /// Gives a record's lease back, if this run still holds it.
     pub fn release_lease(&mut self, record_key: &str, run_id: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute("DELETE FROM leases WHERE record_key = ?1 AND run_id = ?2", params![record_key, run_id])?;
+            tx.execute(
+                "DELETE FROM leases WHERE record_key = ?1 AND run_id = ?2",
+                params![record_key, run_id],
+            )?;
             Ok(())
         })
     }

@@ -5,7 +5,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::Result;
 
 /// Each entry moves the schema one version forward; never edit a released entry.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE connector (
     id           INTEGER PRIMARY KEY CHECK (id = 1),
     settings     TEXT NOT NULL,
@@ -68,7 +69,8 @@ CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
-", r"
+",
+    r"
 CREATE TABLE leases (
     record_key TEXT PRIMARY KEY,
     run_id     TEXT NOT NULL,
@@ -77,7 +79,8 @@ CREATE TABLE leases (
     pid        INTEGER NOT NULL,
     expires_at TEXT NOT NULL
 );
-"];
+",
+];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
 ///
@@ -87,7 +90,9 @@ pub fn apply(conn: &mut Connection) -> Result<()> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let Some(sql) = MIGRATIONS.get(version) else { return Ok(()) };
+        let Some(sql) = MIGRATIONS.get(version) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;

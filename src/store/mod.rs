@@ -26,8 +26,13 @@ pub const DB_ENV: &str = "ACTIONPLANE_DB";
 /// Errors of the local store; each says what to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the local database {path}: {source}. Check the path and its permissions, or pass --db PATH")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "cannot open the local database {path}: {source}. Check the path and its permissions, or pass --db PATH"
+    )]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("the local database is busy (another actionplane holds it): try again in a moment")]
     Busy,
     #[error("local database error: {0}")]
@@ -41,7 +46,9 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
         match error.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Self::Busy,
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Self::Busy
+            }
             _ => Self::Sql(error),
         }
     }
@@ -78,14 +85,24 @@ impl Store {
                 source: rusqlite::Error::InvalidPath(PathBuf::from(e.to_string())),
             })?;
         }
-        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        let open_error = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
         let mut conn = Connection::open(path).map_err(open_error)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(open_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(open_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
         migrations::apply(&mut conn)?;
-        Ok(Self { conn, path: path.to_owned() })
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -93,15 +110,24 @@ impl Store {
     }
 
     /// Runs `work` in an IMMEDIATE transaction, so concurrent writers wait instead of failing.
-    fn write<T>(&mut self, work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
         Ok(value)
     }
 
     /// Saves the connector settings (never the secret) and where the secret is kept.
-    pub fn save_connector(&mut self, settings: &ConnectorSettings, secret_store: &str) -> Result<()> {
+    pub fn save_connector(
+        &mut self,
+        settings: &ConnectorSettings,
+        secret_store: &str,
+    ) -> Result<()> {
         let body = to_json(settings)?;
         self.write(|tx| {
             tx.execute(
@@ -117,11 +143,14 @@ impl Store {
     pub fn connector(&self) -> Result<Option<(ConnectorSettings, String)>> {
         let row: Option<(String, String)> = self
             .conn
-            .query_row("SELECT settings, secret_store FROM connector WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT settings, secret_store FROM connector WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
-        row.map(|(body, store)| Ok((from_json(&body)?, store))).transpose()
+        row.map(|(body, store)| Ok((from_json(&body)?, store)))
+            .transpose()
     }
 
     /// Records one onboarding fact (validation report, sync error, ...), replacing the last.
@@ -144,7 +173,11 @@ impl Store {
     pub fn fact<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
         let body: Option<String> = self
             .conn
-            .query_row("SELECT body FROM onboarding WHERE fact = ?1", params![name], |r| r.get(0))
+            .query_row(
+                "SELECT body FROM onboarding WHERE fact = ?1",
+                params![name],
+                |r| r.get(0),
+            )
             .optional()?;
         body.map(|b| from_json(&b)).transpose()
     }
@@ -166,7 +199,11 @@ impl Store {
     pub fn metadata(&self, table: &str) -> Result<Option<TableMetadata>> {
         let body: Option<String> = self
             .conn
-            .query_row("SELECT body FROM metadata WHERE table_name = ?1", params![table], |r| r.get(0))
+            .query_row(
+                "SELECT body FROM metadata WHERE table_name = ?1",
+                params![table],
+                |r| r.get(0),
+            )
             .optional()?;
         body.map(|b| from_json(&b)).transpose()
     }

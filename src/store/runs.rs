@@ -53,7 +53,9 @@ impl Store {
         let body = to_json(preview)?;
         self.write(|tx| {
             tx.execute(
-                &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
+                &format!(
+                    "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+                ),
                 params![
                     run.id,
                     run.action,
@@ -73,7 +75,10 @@ impl Store {
                 "mode": run.mode.as_str(), "number": run.number, "digest": run.digest,
                 "target": run.target, "posture": preview.posture.summary(),
             });
-            append(tx, &NewAuditEvent::new(Some(&run.id), "run.previewed", actor, detail))?;
+            append(
+                tx,
+                &NewAuditEvent::new(Some(&run.id), "run.previewed", actor, detail),
+            )?;
             Ok(())
         })
     }
@@ -146,7 +151,13 @@ impl Store {
             "digest": approval.digest, "reason": approval.reason,
             "host": approval.host, "overSsh": approval.over_ssh,
         });
-        self.transition(&approval.run_id, RunState::Approved, None, &approval.approver, detail)
+        self.transition(
+            &approval.run_id,
+            RunState::Approved,
+            None,
+            &approval.approver,
+            detail,
+        )
     }
 
     /// The approval of a run, if it has one.
@@ -163,7 +174,12 @@ impl Store {
     }
 
     /// Adds an artifact to a run.
-    pub fn add_artifact(&mut self, run_id: &str, kind: &str, body: &serde_json::Value) -> Result<()> {
+    pub fn add_artifact(
+        &mut self,
+        run_id: &str,
+        kind: &str,
+        body: &serde_json::Value,
+    ) -> Result<()> {
         let body = body.to_string();
         self.write(|tx| insert_artifact(tx, run_id, kind, &body))
     }
@@ -203,14 +219,19 @@ impl Store {
     pub fn run(&self, run_id: &str) -> Result<Option<GovernedRun>> {
         Ok(self
             .conn
-            .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), params![run_id], run_row)
+            .query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                params![run_id],
+                run_row,
+            )
             .optional()?)
     }
 
     /// All runs, newest first.
     pub fn runs(&self) -> Result<Vec<GovernedRun>> {
-        let mut stmt =
-            self.conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC"
+        ))?;
         let rows = stmt.query_map([], run_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -225,7 +246,12 @@ impl Store {
     }
 }
 
-fn insert_artifact(tx: &rusqlite::Transaction<'_>, run_id: &str, kind: &str, body: &str) -> Result<()> {
+fn insert_artifact(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: &str,
+    kind: &str,
+    body: &str,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO artifacts (run_id, kind, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![run_id, kind, body, now()],

@@ -42,10 +42,16 @@ pub struct Notice {
 
 impl Notice {
     pub fn info(text: impl Into<String>) -> Self {
-        Self { level: Level::Info, text: text.into() }
+        Self {
+            level: Level::Info,
+            text: text.into(),
+        }
     }
 
     pub fn error(text: impl Into<String>) -> Self {
-        Self { level: Level::Error, text: text.into() }
+        Self {
+            level: Level::Error,
+            text: text.into(),
+        }
     }
 }

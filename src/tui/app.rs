@@ -126,6 +126,11 @@ impl App {
         &self.facts
     }
 
+    /// The open overlay, if any.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
+    }
+
     /// The run on the preview screen, if any.
     pub fn previewed_run(&self) -> Option<&GovernedRun> {
         self.preview.as_ref().map(|p| &p.run)
@@ -242,14 +247,18 @@ impl App {
         if let Some(label) = self.tasks.cancel_newest() {
             self.notice = Some(Notice::info(format!("cancelled: {label}")));
         } else if self.tasks.has_uninterruptible() {
-            self.notice = Some(Notice::info("an execution cannot be cancelled once sent; waiting for its read-back"));
+            self.notice = Some(Notice::info(
+                "an execution cannot be cancelled once sent; waiting for its read-back",
+            ));
         } else {
             self.back();
         }
     }
 
     fn overlay_key(&mut self, key: KeyEvent) -> Action {
-        let Some(overlay) = self.overlay.as_mut() else { return Action::Ignored };
+        let Some(overlay) = self.overlay.as_mut() else {
+            return Action::Ignored;
+        };
         let action = match overlay {
             Overlay::Help(scroll) => help::on_key(key, scroll),
             Overlay::Approve(form) => form.on_key(key),
@@ -265,23 +274,42 @@ impl App {
     fn screen_key(&mut self, key: KeyEvent) -> Action {
         match self.screen() {
             Screen::Overview if key.code == KeyCode::Enter => Action::NextMove,
-            Screen::Instance | Screen::User if key.code == KeyCode::Char('v') => Action::Start(Job::Validate),
+            Screen::Instance | Screen::User if key.code == KeyCode::Char('v') => {
+                Action::Start(Job::Validate)
+            }
             Screen::Fields => self.fields.on_key(key),
             Screen::Configure => configure::on_key(key),
             Screen::Sample => self.sample.on_key(key, self.facts.is_sandbox()),
-            Screen::Preview => self.preview.as_mut().map_or(Action::Ignored, |p| p.on_key(key)),
-            Screen::Evidence => self.evidence.as_mut().map_or(Action::Ignored, |e| e.on_key(key)),
+            Screen::Preview => self
+                .preview
+                .as_mut()
+                .map_or(Action::Ignored, |p| p.on_key(key)),
+            Screen::Evidence => self
+                .evidence
+                .as_mut()
+                .map_or(Action::Ignored, |e| e.on_key(key)),
             Screen::Audit => self.audit_key(key),
             Screen::Runs => self.runs.on_key(key, &self.facts.runs),
             screen => self.text_scroll(screen).map_or(Action::Ignored, |s| {
-                if s.handle_key(key) { Action::Done } else { Action::Ignored }
+                if s.handle_key(key) {
+                    Action::Done
+                } else {
+                    Action::Ignored
+                }
             }),
         }
     }
 
     fn audit_key(&mut self, key: KeyEvent) -> Action {
-        let scrolled = self.evidence.as_mut().is_some_and(|e| e.audit_scroll.handle_key(key));
-        if scrolled { Action::Done } else { Action::Ignored }
+        let scrolled = self
+            .evidence
+            .as_mut()
+            .is_some_and(|e| e.audit_scroll.handle_key(key));
+        if scrolled {
+            Action::Done
+        } else {
+            Action::Ignored
+        }
     }
 
     /// The scroll position of a text-only screen.
@@ -366,10 +394,14 @@ impl App {
 
     fn can_show(&mut self, screen: Screen) -> bool {
         let missing = match screen {
-            Screen::Preview => self.preview.is_none().then_some("no preview yet: run the sample (press 5)"),
-            Screen::Evidence | Screen::Audit => {
-                self.evidence.is_none().then_some("no run opened yet: pick one in the runs list (R)")
-            }
+            Screen::Preview => self
+                .preview
+                .is_none()
+                .then_some("no preview yet: run the sample (press 5)"),
+            Screen::Evidence | Screen::Audit => self
+                .evidence
+                .is_none()
+                .then_some("no run opened yet: pick one in the runs list (R)"),
             _ => None,
         };
         if let Some(text) = missing {
@@ -416,9 +448,14 @@ impl App {
     }
 
     fn open_approval(&mut self) {
-        let Some(view) = self.preview.as_ref() else { return };
+        let Some(view) = self.preview.as_ref() else {
+            return;
+        };
         if view.run.state != RunState::Previewed {
-            let text = format!("run {} is {}: only a previewed run can be approved", view.run.id, view.run.state);
+            let text = format!(
+                "run {} is {}: only a previewed run can be approved",
+                view.run.id, view.run.state
+            );
             self.notice = Some(Notice::info(text));
         } else if !view.preview.approvable() {
             let text = format!("cannot be approved: {}", view.preview.posture.summary());
@@ -434,7 +471,10 @@ impl App {
                 self.overlay = Some(Overlay::Reject(Box::new(RejectForm::new(&view.run.id))));
             }
             Some(view) => {
-                let text = format!("run {} is {}: nothing to reject", view.run.id, view.run.state);
+                let text = format!(
+                    "run {} is {}: nothing to reject",
+                    view.run.id, view.run.state
+                );
                 self.notice = Some(Notice::info(text));
             }
             None => {}

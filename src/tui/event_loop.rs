@@ -59,7 +59,10 @@ impl Termination {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            Self { term: signal(SignalKind::terminate()).ok(), hangup: signal(SignalKind::hangup()).ok() }
+            Self {
+                term: signal(SignalKind::terminate()).ok(),
+                hangup: signal(SignalKind::hangup()).ok(),
+            }
         }
         #[cfg(not(unix))]
         {

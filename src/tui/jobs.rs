@@ -30,7 +30,10 @@ impl Outbox {
 
     /// Says what the task is doing now.
     pub fn progress(&self, text: impl Into<String>) {
-        let _ = self.tx.send(Message::Progress { task: self.task, text: text.into() });
+        let _ = self.tx.send(Message::Progress {
+            task: self.task,
+            text: text.into(),
+        });
     }
 }
 
@@ -59,7 +62,14 @@ impl Tasks {
     /// A task set that runs jobs with `runner`, or records them when there is none.
     pub fn new(runner: Option<Arc<dyn Runner>>) -> Self {
         let (tx, rx) = unbounded_channel();
-        Self { runner, tx, rx, running: Vec::new(), next_id: 1, detached: Vec::new() }
+        Self {
+            runner,
+            tx,
+            rx,
+            running: Vec::new(),
+            next_id: 1,
+            detached: Vec::new(),
+        }
     }
 
     /// Starts a job in the background; must be called inside a tokio runtime when a runner
@@ -72,8 +82,19 @@ impl Tasks {
         let id = self.next_id;
         self.next_id += 1;
         let token = CancellationToken::new();
-        let task = RunningTask { id, label: job.label(), cancellable: job.cancellable(), token };
-        spawn(runner.as_ref(), id, job, task.token.clone(), self.tx.clone());
+        let task = RunningTask {
+            id,
+            label: job.label(),
+            cancellable: job.cancellable(),
+            token,
+        };
+        spawn(
+            runner.as_ref(),
+            id,
+            job,
+            task.token.clone(),
+            self.tx.clone(),
+        );
         self.running.push(task);
     }
 
@@ -153,7 +174,13 @@ fn spawn(
     tx: UnboundedSender<Message>,
 ) {
     let cancellable = job.cancellable();
-    let work = runner.run(job, Outbox { task: id, tx: tx.clone() });
+    let work = runner.run(
+        job,
+        Outbox {
+            task: id,
+            tx: tx.clone(),
+        },
+    );
     let inner = tokio::spawn(async move {
         if !cancellable {
             return work.await;

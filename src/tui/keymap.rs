@@ -10,7 +10,10 @@ pub type Hint = (&'static str, &'static str);
 
 /// Keys that work on every screen when no text input holds focus.
 pub fn global(key: KeyEvent) -> Action {
-    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
         return Action::Ignored;
     }
     match key.code {
@@ -64,7 +67,10 @@ pub fn hints(screen: Screen, ctx: HintContext) -> Vec<Hint> {
 /// Every key, in sections, for the help overlay.
 pub fn help(screen: Screen) -> Vec<(&'static str, Vec<Hint>)> {
     vec![
-        ("Everywhere (when no text field has focus)", EVERYWHERE.to_vec()),
+        (
+            "Everywhere (when no text field has focus)",
+            EVERYWHERE.to_vec(),
+        ),
         ("This screen", screen_keys(screen).to_vec()),
         ("In a text field", TEXT_KEYS.to_vec()),
     ]
@@ -73,7 +79,10 @@ pub fn help(screen: Screen) -> Vec<(&'static str, Vec<Hint>)> {
 const EVERYWHERE: [Hint; 11] = [
     ("? or F1", "show this help (Esc closes it)"),
     ("Esc", "cancel the running task; else go back"),
-    ("Backspace", "go back (Esc works from any form, valid or not)"),
+    (
+        "Backspace",
+        "go back (Esc works from any form, valid or not)",
+    ),
     ("o", "overview"),
     ("n", "go to the next move"),
     ("1 … 5", "open onboarding step 01 … 05"),
@@ -81,21 +90,30 @@ const EVERYWHERE: [Hint; 11] = [
     ("↑ ↓ PgUp PgDn", "scroll (also j k, Home End)"),
     ("q", "quit (asks first while a write is executing)"),
     ("Ctrl-C", "quit"),
-    ("the status bar", "always names the target and the mode: DRY RUN or LIVE"),
+    (
+        "the status bar",
+        "always names the target and the mode: DRY RUN or LIVE",
+    ),
 ];
 
 const TEXT_KEYS: [Hint; 6] = [
     ("Tab / Shift-Tab", "next / previous field"),
     ("← → Home End", "move the cursor"),
     ("Ctrl-← Ctrl-→", "move by word"),
-    ("Ctrl-U Ctrl-K Ctrl-W", "delete to line start / line end / word"),
+    (
+        "Ctrl-U Ctrl-K Ctrl-W",
+        "delete to line start / line end / word",
+    ),
     ("Ctrl-Z Ctrl-Y", "undo / redo"),
     ("Esc", "leave the form (what you typed is kept)"),
 ];
 
 fn screen_keys(screen: Screen) -> &'static [Hint] {
     match screen {
-        Screen::Overview => &[("Enter or n", "go to the next move"), ("1 … 5", "open a step")],
+        Screen::Overview => &[
+            ("Enter or n", "go to the next move"),
+            ("1 … 5", "open a step"),
+        ],
         Screen::Instance | Screen::User => &[("v", "validate auth and the integration user")],
         Screen::Fields => &[
             ("Tab ↓ / Shift-Tab ↑", "move between fields"),
@@ -109,21 +127,33 @@ fn screen_keys(screen: Screen) -> &'static [Hint] {
             ("s", "sync metadata only"),
         ],
         Screen::Sample => &[
-            ("Tab / Shift-Tab", "move between state, close code, notes, work note"),
+            (
+                "Tab / Shift-Tab",
+                "move between state, close code, notes, work note",
+            ),
             ("↑ ↓", "pick the close code (in the list)"),
             ("t or Space", "switch Closed / Resolved (on the state line)"),
             ("p or Ctrl-P", "preview the change as a DRY RUN"),
-            ("L or Ctrl-L", "preview it LIVE (needs its verified dry run)"),
+            (
+                "L or Ctrl-L",
+                "preview it LIVE (needs its verified dry run)",
+            ),
             ("r", "read the record again"),
             ("Ctrl-R", "reset the sandbox story (sandbox only)"),
         ],
         Screen::Preview => &[
-            ("a", "approve: asks for a reason and the typed record number"),
+            (
+                "a",
+                "approve: asks for a reason and the typed record number",
+            ),
             ("r", "reject with a reason"),
             ("↑ ↓ PgUp PgDn", "scroll the diff"),
         ],
         Screen::Evidence => &[
-            ("L", "after a verified dry run: preview the same change LIVE"),
+            (
+                "L",
+                "after a verified dry run: preview the same change LIVE",
+            ),
             ("A", "the audit events of this run"),
         ],
         Screen::Audit => &[("↑ ↓ PgUp PgDn", "scroll the events")],

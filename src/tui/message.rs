@@ -22,7 +22,10 @@ pub enum Message {
     /// What a running task is doing now, in words.
     Progress { task: TaskId, text: String },
     /// A task ended: fine, failed, or cancelled.
-    Finished { task: TaskId, result: Result<(), TaskError> },
+    Finished {
+        task: TaskId,
+        result: Result<(), TaskError>,
+    },
 }
 
 impl From<Data> for Message {
@@ -102,7 +105,11 @@ pub struct EvidenceData {
 impl EvidenceData {
     /// The body of the newest artifact of a kind ("request", "read-back", "simulation").
     pub fn artifact(&self, kind: &str) -> Option<&serde_json::Value> {
-        self.artifacts.iter().rev().find(|a| a.kind == kind).map(|a| &a.body)
+        self.artifacts
+            .iter()
+            .rev()
+            .find(|a| a.kind == kind)
+            .map(|a| &a.body)
     }
 }
 
@@ -118,7 +125,10 @@ pub struct TaskError {
 impl TaskError {
     /// An error of a kind with its message.
     pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind: kind.into(), message: message.into() }
+        Self {
+            kind: kind.into(),
+            message: message.into(),
+        }
     }
 
     /// The task was cancelled by the operator.
@@ -150,8 +160,15 @@ pub enum Job {
     ReadRecord(String),
     Preview(CloseRequest, RunMode),
     /// Approve a previewed run, then execute it (simulated for a dry run).
-    ApproveAndExecute { run_id: String, digest: String, reason: String },
-    Reject { run_id: String, reason: String },
+    ApproveAndExecute {
+        run_id: String,
+        digest: String,
+        reason: String,
+    },
+    Reject {
+        run_id: String,
+        reason: String,
+    },
     Runs,
     RunDetail(String),
     ResetSandbox,
@@ -181,6 +198,9 @@ impl Job {
     /// Whether Esc may stop it. An execution is not cancellable: once a write is sent,
     /// stopping early would leave its outcome unrecorded, so the app waits for the read-back.
     pub fn cancellable(&self) -> bool {
-        !matches!(self, Self::ApproveAndExecute { .. } | Self::Connect(_) | Self::ResetSandbox)
+        !matches!(
+            self,
+            Self::ApproveAndExecute { .. } | Self::Connect(_) | Self::ResetSandbox
+        )
     }
 }

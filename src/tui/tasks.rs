@@ -52,7 +52,11 @@ struct WorkspaceRunner {
 impl Runner for WorkspaceRunner {
     fn run(&self, job: Job, out: Outbox) -> BoxFuture<'static, std::result::Result<(), TaskError>> {
         let workspace = Arc::clone(&self.workspace);
-        Box::pin(async move { perform(&workspace, job, &out).await.map_err(|e| task_error(&e)) })
+        Box::pin(async move {
+            perform(&workspace, job, &out)
+                .await
+                .map_err(|e| task_error(&e))
+        })
     }
 }
 
@@ -73,7 +77,11 @@ async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
         Job::Connect(payload) => {
             let outcome = ws.connect(&payload).await?;
             let secret_store = outcome.secret_store.describe().to_owned();
-            out.send(Data::Saved(SaveNote { instance: outcome.instance, secret_store, note: outcome.secret_note }));
+            out.send(Data::Saved(SaveNote {
+                instance: outcome.instance,
+                secret_store,
+                note: outcome.secret_note,
+            }));
             refresh(ws, out)
         }
         Job::Validate => validate(ws, out).await,
@@ -92,7 +100,11 @@ async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
             out.send(Data::Previewed(Box::new(previewed)));
             Ok(())
         }
-        Job::ApproveAndExecute { run_id, digest, reason } => approve_and_execute(ws, out, &run_id, &digest, &reason).await,
+        Job::ApproveAndExecute {
+            run_id,
+            digest,
+            reason,
+        } => approve_and_execute(ws, out, &run_id, &digest, &reason).await,
         Job::Reject { run_id, reason } => {
             out.send(Data::Rejected(ws.reject(&run_id, &reason)?));
             refresh(ws, out)
@@ -108,7 +120,9 @@ async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
         Job::ResetSandbox => {
             ws.reset_sandbox().await?;
             out.send(Data::SandboxReset);
-            out.send(Data::Record(ws.read_record(crate::domain::SAMPLE_RECORD).await?));
+            out.send(Data::Record(
+                ws.read_record(crate::domain::SAMPLE_RECORD).await?,
+            ));
             refresh(ws, out)
         }
     }
@@ -159,7 +173,13 @@ async fn sync(ws: &Workspace, out: &Outbox) -> Result<()> {
 }
 
 /// Approves, executes, then loads the run's evidence, whatever the execution's outcome.
-async fn approve_and_execute(ws: &Workspace, out: &Outbox, run_id: &str, digest: &str, reason: &str) -> Result<()> {
+async fn approve_and_execute(
+    ws: &Workspace,
+    out: &Outbox,
+    run_id: &str,
+    digest: &str,
+    reason: &str,
+) -> Result<()> {
     out.send(Data::Approved(ws.approve(run_id, digest, reason)?));
     let mode = ws.run_detail(run_id)?.run.mode;
     out.progress(match mode {

@@ -79,7 +79,10 @@ fn turn_on() -> io::Result<()> {
 }
 
 fn record(mode: Mode) {
-    ACTIVE.lock().unwrap_or_else(PoisonError::into_inner).push(mode);
+    ACTIVE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(mode);
 }
 
 /// Turns off exactly the modes that are on, newest first; safe to call more than once.

@@ -41,7 +41,12 @@ impl Theme {
         if self.colour {
             style
         } else {
-            Style { fg: None, bg: None, underline_color: None, ..style }
+            Style {
+                fg: None,
+                bg: None,
+                underline_color: None,
+                ..style
+            }
         }
     }
 
@@ -131,13 +136,17 @@ impl Theme {
 
     /// The mode banner for a dry run.
     pub fn dry_run(self) -> Style {
-        self.paint(Style::new().bg(Color::Cyan).fg(Color::Black)).add_modifier(Modifier::BOLD)
+        self.paint(Style::new().bg(Color::Cyan).fg(Color::Black))
+            .add_modifier(Modifier::BOLD)
     }
 
     /// The mode banner for a live write: loud on purpose.
     pub fn live(self) -> Style {
         if self.colour {
-            Style::new().bg(Color::Red).fg(Color::White).add_modifier(Modifier::BOLD)
+            Style::new()
+                .bg(Color::Red)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
         }

@@ -23,12 +23,19 @@ impl App {
             }
             Data::Saved(note) => self.saved(note),
             Data::Validated(report) => {
-                let text = format!("validated: {} answers as user {}", report.instance, report.user_name);
+                let text = format!(
+                    "validated: {} answers as user {}",
+                    report.instance, report.user_name
+                );
                 self.notice = Some(Notice::info(text));
                 self.facts.validation = Some(report);
             }
             Data::Synced(metadata) => {
-                let text = format!("synced {} fields of {}", metadata.fields.len(), metadata.table);
+                let text = format!(
+                    "synced {} fields of {}",
+                    metadata.fields.len(),
+                    metadata.table
+                );
                 self.notice = Some(Notice::info(text));
                 self.sample.set_choices(Some(&metadata));
                 self.facts.metadata = Some(metadata);
@@ -51,7 +58,10 @@ impl App {
                 }
             }
             Data::Rejected(run) => {
-                self.notice = Some(Notice::info(format!("run {} rejected: nothing was sent", run.id)));
+                self.notice = Some(Notice::info(format!(
+                    "run {} rejected: nothing was sent",
+                    run.id
+                )));
                 self.update_preview_run(run);
             }
             Data::Executed(execution) => {
@@ -64,7 +74,9 @@ impl App {
                 self.show_run_screen(Screen::Evidence);
             }
             Data::SandboxReset => {
-                self.notice = Some(Notice::info("sandbox reset: INC-42 is back to its open story"));
+                self.notice = Some(Notice::info(
+                    "sandbox reset: INC-42 is back to its open story",
+                ));
             }
         }
     }

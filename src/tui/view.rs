@@ -8,12 +8,12 @@ use ratatui::text::{Line, Span};
 use super::action::Level;
 use super::app::{App, Overlay};
 use super::keymap::{self, HintContext};
+use super::screens::evidence::EvidenceView;
+use super::screens::preview::PreviewView;
 use super::screens::{self, Screen, configure, help, instance, overview, user};
 use super::widgets::sanitize::one_line;
 use super::widgets::spinner;
 use super::widgets::status_bar::StatusBar;
-use super::screens::evidence::EvidenceView;
-use super::screens::preview::PreviewView;
 use crate::domain::run::RunMode;
 
 impl App {
@@ -74,15 +74,27 @@ impl App {
     fn render_notice(&self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
         let line = if let Some(task) = self.tasks.newest() {
-            let cancel = if task.cancellable { " (Esc cancels)" } else { " (cannot be cancelled)" };
+            let cancel = if task.cancellable {
+                " (Esc cancels)"
+            } else {
+                " (cannot be cancelled)"
+            };
             Line::from(vec![
                 Span::styled(format!(" {} ", spinner(self.tick)), theme.key()),
                 Span::raw(format!("{}…", one_line(&task.label))),
                 Span::styled(cancel, theme.dim()),
             ])
         } else if let Some(notice) = &self.notice {
-            let style = if notice.level == Level::Error { theme.error() } else { theme.info() };
-            let mark = if notice.level == Level::Error { " ✗ " } else { " · " };
+            let style = if notice.level == Level::Error {
+                theme.error()
+            } else {
+                theme.info()
+            };
+            let mark = if notice.level == Level::Error {
+                " ✗ "
+            } else {
+                " · "
+            };
             Line::styled(format!("{mark}{}", one_line(&notice.text)), style)
         } else {
             return;
@@ -112,7 +124,10 @@ impl App {
         };
         HintContext {
             typing,
-            live_offered: self.evidence.as_ref().is_some_and(EvidenceView::live_offered),
+            live_offered: self
+                .evidence
+                .as_ref()
+                .is_some_and(EvidenceView::live_offered),
             approvable: self.preview.as_ref().is_some_and(PreviewView::approvable),
         }
     }
@@ -129,4 +144,3 @@ impl App {
         }
     }
 }
-

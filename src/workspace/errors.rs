@@ -44,7 +44,11 @@ pub enum WorkspaceError {
 }
 
 fn list(problems: &[FieldProblem]) -> String {
-    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl WorkspaceError {

@@ -19,7 +19,12 @@ const LEASE_SECONDS: i64 = 120;
 pub const CRASH_AT_ENV: &str = "ACTIONPLANE_CRASH_AT";
 
 /// The named points between the stored transitions of a live run.
-pub const CRASH_POINTS: [&str; 4] = ["after-intent", "after-write", "after-response", "after-read-back"];
+pub const CRASH_POINTS: [&str; 4] = [
+    "after-intent",
+    "after-write",
+    "after-response",
+    "after-read-back",
+];
 
 /// Stops the process abruptly at `point` when the environment names it, as a kill would.
 fn crash_point(point: &str) {
@@ -76,9 +81,15 @@ impl Workspace {
     }
 
     /// Executes an approved live run while holding the record's lease.
-    pub(super) async fn execute_live(&self, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
+    pub(super) async fn execute_live(
+        &self,
+        run: &GovernedRun,
+        preview: &Preview,
+    ) -> Result<Execution> {
         let lease = self.lease_for(run, preview);
-        self.store().acquire_lease(&lease).map_err(|e| WorkspaceError::Refused(e.to_string()))?;
+        self.store()
+            .acquire_lease(&lease)
+            .map_err(|e| WorkspaceError::Refused(e.to_string()))?;
         let result = self.write_and_verify(run, preview).await;
         self.store().release_lease(&lease.record_key, &run.id)?;
         result
@@ -91,17 +102,26 @@ impl Workspace {
             return self.settle(run, RunState::Stale, &stale.0, stale.1);
         }
 
-        let body: serde_json::Map<_, _> =
-            writes_with_marker(preview, &run.id).into_iter().map(|(k, v)| (k, json!(v))).collect();
-        let request = json!({"method": "PATCH", "table": INCIDENT, "sysId": preview.sys_id, "body": body});
+        let body: serde_json::Map<_, _> = writes_with_marker(preview, &run.id)
+            .into_iter()
+            .map(|(k, v)| (k, json!(v)))
+            .collect();
+        let request =
+            json!({"method": "PATCH", "table": INCIDENT, "sysId": preview.sys_id, "body": body});
         self.store().add_artifact(&run.id, "request", &request)?;
-        self.store().transition(&run.id, RunState::Executing, None, self.actor(), request)?;
+        self.store()
+            .transition(&run.id, RunState::Executing, None, self.actor(), request)?;
         crash_point("after-intent");
         self.send(&client, run, preview).await
     }
 
     /// Sends the one write of a run and follows it with the read-back.
-    async fn send(&self, client: &Client, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
+    async fn send(
+        &self,
+        client: &Client,
+        run: &GovernedRun,
+        preview: &Preview,
+    ) -> Result<Execution> {
         let writes = writes_with_marker(preview, &run.id);
         let result = client.patch(INCIDENT, &preview.sys_id, &writes).await;
         crash_point("after-write");
@@ -113,7 +133,8 @@ impl Workspace {
                 self.read_back(client, run, preview).await
             }
             Err(error) if write_may_have_landed(&error) => {
-                let detail = json!({"kind": error.kind(), "error": error.to_string(), "uncertain": true});
+                let detail =
+                    json!({"kind": error.kind(), "error": error.to_string(), "uncertain": true});
                 self.store().add_artifact(&run.id, "response", &detail)?;
                 self.settle_uncertain(client, run, preview).await
             }
@@ -128,7 +149,12 @@ impl Workspace {
     }
 
     /// After a timeout or dropped connection: learn from the instance whether the write landed.
-    async fn settle_uncertain(&self, client: &Client, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
+    async fn settle_uncertain(
+        &self,
+        client: &Client,
+        run: &GovernedRun,
+        preview: &Preview,
+    ) -> Result<Execution> {
         match self.landed(client, run, preview).await {
             Ok(true) => self.read_back(client, run, preview).await,
             Ok(false) => {
@@ -143,17 +169,31 @@ impl Workspace {
     /// Whether the run's write is on the record: its marked work note, or its field values.
     async fn landed(&self, client: &Client, run: &GovernedRun, preview: &Preview) -> Result<bool> {
         let marker = run_marker(&run.id);
-        if preview.changes.iter().any(|c| c.kind == ChangeKind::JournalAppend) {
-            let journal = client.journal(INCIDENT, &preview.sys_id, "work_notes").await?;
+        if preview
+            .changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::JournalAppend)
+        {
+            let journal = client
+                .journal(INCIDENT, &preview.sys_id, "work_notes")
+                .await?;
             return Ok(journal.iter().any(|j| j.value.contains(&marker)));
         }
         let record = client.read(INCIDENT, &preview.sys_id).await?;
-        Ok(record.mod_count() > preview.mod_count && diverged_fields(preview, &record, 1).is_empty())
+        Ok(record.mod_count() > preview.mod_count
+            && diverged_fields(preview, &record, 1).is_empty())
     }
 
-    async fn read_back(&self, client: &Client, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
+    async fn read_back(
+        &self,
+        client: &Client,
+        run: &GovernedRun,
+        preview: &Preview,
+    ) -> Result<Execution> {
         let record = client.read(INCIDENT, &preview.sys_id).await?;
-        let journal = client.journal(INCIDENT, &preview.sys_id, "work_notes").await?;
+        let journal = client
+            .journal(INCIDENT, &preview.sys_id, "work_notes")
+            .await?;
         let notes_from_run = count_marked(&journal, &run.id);
         let diverged = diverged_fields(preview, &record, notes_from_run);
         let readback = json!({"record": record, "journalEntriesFromRun": notes_from_run, "diverged": diverged});
@@ -168,22 +208,43 @@ impl Workspace {
         }
     }
 
-    fn settle(&self, run: &GovernedRun, state: RunState, text: &str, detail: serde_json::Value) -> Result<Execution> {
+    fn settle(
+        &self,
+        run: &GovernedRun,
+        state: RunState,
+        text: &str,
+        detail: serde_json::Value,
+    ) -> Result<Execution> {
         let diverged = detail["diverged"]
             .as_array()
-            .map(|d| d.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
-        let run = self.store().transition(&run.id, state, Some(text), self.actor(), detail)?;
+        let run = self
+            .store()
+            .transition(&run.id, state, Some(text), self.actor(), detail)?;
         if run.action == super::evidence::ROLLBACK_ACTION && state == RunState::Verified {
             self.mark_rolled_back(&run)?;
         }
-        Ok(Execution { run, diverged, message: text.to_owned() })
+        Ok(Execution {
+            run,
+            diverged,
+            message: text.to_owned(),
+        })
     }
 
     /// Why the approved preview no longer holds: the record moved, or the policy changed.
-    fn staleness(&self, preview: &Preview, current: &Record) -> Result<Option<(String, serde_json::Value)>> {
+    fn staleness(
+        &self,
+        preview: &Preview,
+        current: &Record,
+    ) -> Result<Option<(String, serde_json::Value)>> {
         if let Some(moved) = drift(preview, current) {
-            let text = format!("stale: the record changed since the preview ({moved}); preview again");
+            let text =
+                format!("stale: the record changed since the preview ({moved}); preview again");
             let detail = json!({"moved": moved, "previewModCount": preview.mod_count,
                 "currentModCount": current.mod_count(), "updatedBy": current.value("sys_updated_by")});
             return Ok(Some((text, detail)));
@@ -204,7 +265,10 @@ impl Workspace {
     /// Settles a run that a stopped process left executing: re-reads the record; if the write
     /// is there, verifies it; if the record is untouched, sends the approved write once.
     pub async fn reconcile(&self, run_id: &str) -> Result<Execution> {
-        let run = self.store().run(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let run = self
+            .store()
+            .run(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
         let lease = self.store().lease_of_run(run_id)?;
         if !is_interrupted(&run, lease.as_ref()) {
             return Err(WorkspaceError::Refused(format!(
@@ -212,9 +276,14 @@ impl Workspace {
                 run.state
             )));
         }
-        let preview = self.store().preview(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let preview = self
+            .store()
+            .preview(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
         let lease = self.lease_for(&run, &preview);
-        self.store().acquire_lease(&lease).map_err(|e| WorkspaceError::Refused(e.to_string()))?;
+        self.store()
+            .acquire_lease(&lease)
+            .map_err(|e| WorkspaceError::Refused(e.to_string()))?;
         let result = self.settle_interrupted(&run, &preview).await;
         self.store().release_lease(&lease.record_key, run_id)?;
         result
@@ -222,7 +291,8 @@ impl Workspace {
 
     async fn settle_interrupted(&self, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
         let client = self.client().await?;
-        let detail = json!({"reconcile": "re-reading the record to learn whether the write landed"});
+        let detail =
+            json!({"reconcile": "re-reading the record to learn whether the write landed"});
         self.store().add_artifact(&run.id, "reconcile", &detail)?;
         if self.landed(&client, run, preview).await? {
             return self.read_back(&client, run, preview).await;
@@ -238,8 +308,12 @@ impl Workspace {
 }
 
 fn write_may_have_landed(error: &servicenow::Error) -> bool {
-    matches!(error, servicenow::Error::Timeout | servicenow::Error::Connect { .. } | servicenow::Error::NotJson { .. })
-        || matches!(error, servicenow::Error::Server { status, .. } if *status >= 502)
+    matches!(
+        error,
+        servicenow::Error::Timeout
+            | servicenow::Error::Connect { .. }
+            | servicenow::Error::NotJson { .. }
+    ) || matches!(error, servicenow::Error::Server { status, .. } if *status >= 502)
 }
 
 fn count_marked(journal: &[JournalEntry], run_id: &str) -> usize {
@@ -249,30 +323,34 @@ fn count_marked(journal: &[JournalEntry], run_id: &str) -> usize {
 
 /// Fields whose read-back differs from the approved after-image, in words.
 fn diverged_fields(preview: &Preview, record: &Record, notes_from_run: usize) -> Vec<String> {
-    let mut diverged = Vec::new();
-    for change in &preview.changes {
-        match change.kind {
-            ChangeKind::Set if record.value(&change.field) != change.after => diverged.push(format!(
+    preview
+        .changes
+        .iter()
+        .filter_map(|change| match change.kind {
+            ChangeKind::Set if record.value(&change.field) != change.after => Some(format!(
                 "{}: expected `{}`, instance has `{}`",
                 change.field,
                 change.after,
                 record.value(&change.field)
             )),
-            ChangeKind::JournalAppend if notes_from_run != 1 => diverged.push(format!(
+            ChangeKind::JournalAppend if notes_from_run != 1 => Some(format!(
                 "{}: expected one entry from this run, found {notes_from_run}",
                 change.field
             )),
-            _ => {}
-        }
-    }
-    diverged
+            _ => None,
+        })
+        .collect()
 }
 
 /// What moved between the preview and now, if anything.
 fn drift(preview: &Preview, current: &Record) -> Option<String> {
     let mut moved = Vec::new();
     if current.mod_count() != preview.mod_count {
-        moved.push(format!("sys_mod_count {} -> {}", preview.mod_count, current.mod_count()));
+        moved.push(format!(
+            "sys_mod_count {} -> {}",
+            preview.mod_count,
+            current.mod_count()
+        ));
     }
     if current.updated_on() != preview.updated_on {
         moved.push(format!(

@@ -24,7 +24,7 @@ use crate::domain::onboarding::{self, Progress, Step, SyncSummary, ValidationRep
 use crate::domain::policy::Allowlist;
 use crate::domain::run::RunMode;
 use crate::sandbox::{self, Faults, SandboxHandle};
-use crate::secrets::{self, Placement, SecretStore, StoreKind};
+use crate::secrets::{self, SecretStore, StoreKind};
 use crate::servicenow::{Client, LoggedRequest, Secret};
 use crate::store::{NewAuditEvent, Store};
 
@@ -99,7 +99,9 @@ impl Workspace {
 
     /// The local store; held only for short, synchronous work.
     pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -113,8 +115,14 @@ impl Workspace {
 
     /// The saved connector and where its secret is kept.
     pub fn settings(&self) -> Result<(ConnectorSettings, StoreKind)> {
-        let (settings, kind) = self.store().connector()?.ok_or(WorkspaceError::NotConnected)?;
-        Ok((settings, StoreKind::parse(&kind).unwrap_or(StoreKind::Memory)))
+        let (settings, kind) = self
+            .store()
+            .connector()?
+            .ok_or(WorkspaceError::NotConnected)?;
+        Ok((
+            settings,
+            StoreKind::parse(&kind).unwrap_or(StoreKind::Memory),
+        ))
     }
 
     /// The allowlist of the incident table.
@@ -124,7 +132,8 @@ impl Workspace {
     }
 
     fn audit(&self, run_id: Option<&str>, kind: &str, detail: serde_json::Value) -> Result<()> {
-        self.store().append_audit(&NewAuditEvent::new(run_id, kind, &self.actor, detail))?;
+        self.store()
+            .append_audit(&NewAuditEvent::new(run_id, kind, &self.actor, detail))?;
         Ok(())
     }
 
@@ -132,8 +141,11 @@ impl Workspace {
     pub async fn connect(&self, payload: &ConnectPayload) -> Result<ConnectOutcome> {
         let settings = payload.check().map_err(WorkspaceError::Payload)?;
         let account = secrets::account(&settings.instance.label(), &settings.username);
-        let placement = self.place_secret(&account, payload)?;
-        self.store().save_connector(&settings, placement.kind.as_str())?;
+        let placement = self
+            .secrets
+            .save(&account, &Secret::new(payload.client_secret.clone()));
+        self.store()
+            .save_connector(&settings, placement.kind.as_str())?;
         self.forget_client();
         self.audit(
             None,
@@ -156,14 +168,11 @@ impl Workspace {
         }
         let validated = matches!(outcome.validation, None | Some(StepResult::Ok { .. }));
         if payload.sync_metadata_after_save && validated {
-            outcome.sync = Some(step_result(self.sync_metadata().await.map(|m| sync_summary(&m))));
+            outcome.sync = Some(step_result(
+                self.sync_metadata().await.map(|m| sync_summary(&m)),
+            ));
         }
         Ok(outcome)
-    }
-
-    fn place_secret(&self, account: &str, payload: &ConnectPayload) -> Result<Placement> {
-        let secret = Secret::new(payload.client_secret.clone());
-        Ok(self.secrets.save(account, &secret))
     }
 
     /// Keeps a password typed for this session only (the TUI's step 03 form).
@@ -174,12 +183,20 @@ impl Workspace {
     }
 
     fn forget_client(&self) {
-        *self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// A client for the saved connector, starting the embedded sandbox when it is the target.
     pub async fn client(&self) -> Result<Client> {
-        if let Some(client) = self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+        if let Some(client) = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        {
             return Ok(client);
         }
         let (settings, kind) = self.settings()?;
@@ -190,7 +207,10 @@ impl Workspace {
         let account = secrets::account(&settings.instance.label(), &settings.username);
         let secret = self.secrets.load(&account, kind)?;
         let client = Client::new(&base_url, &settings.username, secret, self.timeout)?;
-        *self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(client.clone());
+        *self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(client.clone());
         Ok(client)
     }
 
@@ -202,7 +222,9 @@ impl Workspace {
         }
         let state = sandbox::state_path_for(&self.db_path());
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let handle = sandbox::start(&state, addr, Faults::default()).await.map_err(WorkspaceError::Sandbox)?;
+        let handle = sandbox::start(&state, addr, Faults::default())
+            .await
+            .map_err(WorkspaceError::Sandbox)?;
         let url = handle.base_url();
         *slot = Some(handle);
         Ok(url)
@@ -220,7 +242,11 @@ impl Workspace {
             .await
             .map_err(|e| WorkspaceError::Sandbox(e.into()))?
             .map_err(WorkspaceError::Sandbox)?;
-        self.audit(None, "sandbox.reset", serde_json::json!({"story": "INC-42 back to open"}))
+        self.audit(
+            None,
+            "sandbox.reset",
+            serde_json::json!({"story": "INC-42 back to open"}),
+        )
     }
 
     /// Stops the in-process sandbox, if one runs.
@@ -232,7 +258,12 @@ impl Workspace {
 
     /// The calls made to the instance so far (method, path, status, time; no secrets).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref().map(Client::request_log).unwrap_or_default()
+        self.client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(Client::request_log)
+            .unwrap_or_default()
     }
 
     /// Validates auth and the integration user, and stores what it learned.
@@ -244,15 +275,18 @@ impl Workspace {
         match &result {
             Ok(report) => {
                 self.store().set_fact(FACT_VALIDATION, Some(report))?;
-                self.store().set_fact::<String>(FACT_VALIDATION_ERROR, None)?;
+                self.store()
+                    .set_fact::<String>(FACT_VALIDATION_ERROR, None)?;
                 let (problems, warnings) = report.user_findings();
                 let detail = serde_json::json!({"user": report.user_name, "roles": report.roles,
                     "build": report.build, "problems": problems, "warnings": warnings});
                 self.audit(None, "connector.validated", detail)?;
             }
             Err(error) => {
-                self.store().set_fact::<ValidationReport>(FACT_VALIDATION, None)?;
-                self.store().set_fact(FACT_VALIDATION_ERROR, Some(&error.to_string()))?;
+                self.store()
+                    .set_fact::<ValidationReport>(FACT_VALIDATION, None)?;
+                self.store()
+                    .set_fact(FACT_VALIDATION_ERROR, Some(&error.to_string()))?;
                 let detail = serde_json::json!({"kind": error.kind(), "error": error.to_string()});
                 self.audit(None, "connector.validation-failed", detail)?;
             }
@@ -264,7 +298,10 @@ impl Workspace {
     pub async fn sync_metadata(&self) -> Result<TableMetadata> {
         let allowlist = self.allowlist()?;
         let result = match self.client().await {
-            Ok(client) => client.sync_metadata(INCIDENT, &allowlist.fields).await.map_err(WorkspaceError::from),
+            Ok(client) => client
+                .sync_metadata(INCIDENT, &allowlist.fields)
+                .await
+                .map_err(WorkspaceError::from),
             Err(e) => Err(e),
         };
         match &result {
@@ -273,10 +310,15 @@ impl Workspace {
                 self.store().save_metadata(metadata)?;
                 self.store().set_fact(FACT_SYNC, Some(&summary))?;
                 self.store().set_fact::<String>(FACT_SYNC_ERROR, None)?;
-                self.audit(None, "metadata.synced", serde_json::to_value(&summary).unwrap_or_default())?;
+                self.audit(
+                    None,
+                    "metadata.synced",
+                    serde_json::to_value(&summary).unwrap_or_default(),
+                )?;
             }
             Err(error) => {
-                self.store().set_fact(FACT_SYNC_ERROR, Some(&error.to_string()))?;
+                self.store()
+                    .set_fact(FACT_SYNC_ERROR, Some(&error.to_string()))?;
                 let detail = serde_json::json!({"kind": error.kind(), "error": error.to_string()});
                 self.audit(None, "metadata.sync-failed", detail)?;
             }
@@ -325,7 +367,12 @@ fn sync_summary(metadata: &TableMetadata) -> SyncSummary {
     SyncSummary {
         fields: metadata.fields.len(),
         missing: metadata.missing.clone(),
-        read_only: metadata.fields.iter().filter(|f| f.entry.read_only).map(|f| f.entry.element.clone()).collect(),
+        read_only: metadata
+            .fields
+            .iter()
+            .filter(|f| f.entry.read_only)
+            .map(|f| f.entry.element.clone())
+            .collect(),
         synced_at: metadata.synced_at.clone(),
     }
 }
@@ -333,6 +380,9 @@ fn sync_summary(metadata: &TableMetadata) -> SyncSummary {
 fn step_result<T>(result: Result<T>) -> StepResult<T> {
     match result {
         Ok(result) => StepResult::Ok { result },
-        Err(error) => StepResult::Failed { kind: error.kind().to_owned(), error: error.to_string() },
+        Err(error) => StepResult::Failed {
+            kind: error.kind().to_owned(),
+            error: error.to_string(),
+        },
     }
 }

@@ -33,13 +33,22 @@ pub struct RunDetail {
 impl Workspace {
     /// Reads the record and stores a new run with its preview. A live run must continue a
     /// verified dry run of the same change.
-    pub async fn preview(&self, request: &CloseRequest, mode: RunMode) -> Result<(GovernedRun, Preview)> {
+    pub async fn preview(
+        &self,
+        request: &CloseRequest,
+        mode: RunMode,
+    ) -> Result<(GovernedRun, Preview)> {
         let client = self.client().await?;
-        let record = client.find_by_number(INCIDENT, request.number.trim()).await?;
+        let record = client
+            .find_by_number(INCIDENT, request.number.trim())
+            .await?;
         let preview = self.build_preview(&record, request)?;
         let parent_id = match mode {
             RunMode::DryRun => None,
-            RunMode::Live => Some(self.verified_dry_run(&preview)?.ok_or(WorkspaceError::NeedsDryRun)?),
+            RunMode::Live => Some(
+                self.verified_dry_run(&preview)?
+                    .ok_or(WorkspaceError::NeedsDryRun)?,
+            ),
         };
         let at = now();
         let run = GovernedRun {
@@ -87,7 +96,9 @@ impl Workspace {
                 continue;
             }
             let dry = store.preview(&run.id)?;
-            if dry.is_some_and(|d| d.sendable_writes() == preview.sendable_writes() && d.sys_id == preview.sys_id) {
+            if dry.is_some_and(|d| {
+                d.sendable_writes() == preview.sendable_writes() && d.sys_id == preview.sys_id
+            }) {
                 return Ok(Some(run.id));
             }
         }
@@ -107,7 +118,10 @@ impl Workspace {
         reason: &str,
         typed_instance: Option<&str>,
     ) -> Result<Approval> {
-        let run = self.store().run(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let run = self
+            .store()
+            .run(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
         let (settings, _) = self.settings()?;
         let name = settings.instance.instance_name();
         let typed_ok = typed_instance.map(str::trim) == Some(name.as_str());
@@ -119,14 +133,22 @@ impl Workspace {
             )));
         }
         if run.digest != digest {
-            return Err(WorkspaceError::DigestMismatch { approved: digest.to_owned(), current: run.digest });
+            return Err(WorkspaceError::DigestMismatch {
+                approved: digest.to_owned(),
+                current: run.digest,
+            });
         }
-        let preview = self.store().preview(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let preview = self
+            .store()
+            .preview(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
         if !preview.approvable() {
             return Err(WorkspaceError::NotApprovable(preview.posture.summary()));
         }
         if reason.trim().is_empty() {
-            return Err(WorkspaceError::Refused("an approval needs a reason: say why this change is right".to_owned()));
+            return Err(WorkspaceError::Refused(
+                "an approval needs a reason: say why this change is right".to_owned(),
+            ));
         }
         let (approver, host, over_ssh) = Approval::identity();
         let approval = Approval {
@@ -144,7 +166,12 @@ impl Workspace {
 
     /// Stops a fresh live run whose preview no longer matches the approved digest: records it
     /// as stale with what moved, and returns the error to show.
-    pub fn refuse_stale(&self, run: &GovernedRun, fresh: &Preview, approved: &str) -> Result<WorkspaceError> {
+    pub fn refuse_stale(
+        &self,
+        run: &GovernedRun,
+        fresh: &Preview,
+        approved: &str,
+    ) -> Result<WorkspaceError> {
         let store = self.store();
         let approved_preview = store
             .runs()?
@@ -160,23 +187,39 @@ impl Workspace {
             "stale: the approved preview no longer matches the instance ({moved}); nothing was \
              written: run a new dry run and approve its digest"
         );
-        let detail = json!({"moved": moved, "approvedDigest": approved, "currentDigest": fresh.digest});
-        self.store().transition(&run.id, RunState::Stale, Some(&text), self.actor(), detail)?;
+        let detail =
+            json!({"moved": moved, "approvedDigest": approved, "currentDigest": fresh.digest});
+        self.store()
+            .transition(&run.id, RunState::Stale, Some(&text), self.actor(), detail)?;
         Ok(WorkspaceError::Refused(text))
     }
 
     /// Rejects a previewed run; nothing is sent.
     pub fn reject(&self, run_id: &str, reason: &str) -> Result<GovernedRun> {
         let detail = json!({"reason": reason});
-        Ok(self.store().transition(run_id, RunState::Rejected, Some("rejected by the operator"), self.actor(), detail)?)
+        Ok(self.store().transition(
+            run_id,
+            RunState::Rejected,
+            Some("rejected by the operator"),
+            self.actor(),
+            detail,
+        )?)
     }
 
     /// Executes an approved run: simulated for a dry run, written and read back for a live one.
     pub async fn execute(&self, run_id: &str) -> Result<Execution> {
-        let run = self.store().run(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
-        let preview = self.store().preview(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let run = self
+            .store()
+            .run(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let preview = self
+            .store()
+            .preview(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
         let approval = self.store().approval(run_id)?;
-        if run.state != RunState::Approved || approval.as_ref().is_none_or(|a| a.digest != run.digest) {
+        if run.state != RunState::Approved
+            || approval.as_ref().is_none_or(|a| a.digest != run.digest)
+        {
             return Err(WorkspaceError::Refused(format!(
                 "run {run_id} is {} without an approval of its digest: approve it first",
                 run.state
@@ -190,9 +233,18 @@ impl Workspace {
 
     fn simulate(&self, run: &GovernedRun, preview: &Preview) -> Result<Execution> {
         let mut store = self.store();
-        store.transition(&run.id, RunState::Executing, None, self.actor(), json!({"simulated": true}))?;
-        let after: serde_json::Map<_, _> =
-            preview.changes.iter().map(|c| (c.field.clone(), json!(c.after))).collect();
+        store.transition(
+            &run.id,
+            RunState::Executing,
+            None,
+            self.actor(),
+            json!({"simulated": true}),
+        )?;
+        let after: serde_json::Map<_, _> = preview
+            .changes
+            .iter()
+            .map(|c| (c.field.clone(), json!(c.after)))
+            .collect();
         let simulation = json!({
             "expectedAfterImage": after,
             "rulesThatWouldFire": preview.expected_effects,
@@ -200,8 +252,18 @@ impl Workspace {
         });
         store.add_artifact(&run.id, "simulation", &simulation)?;
         let message = "dry run verified: nothing was written; the expected after-image is stored";
-        let run = store.transition(&run.id, RunState::Verified, Some(message), self.actor(), simulation)?;
-        Ok(Execution { run, diverged: Vec::new(), message: message.to_owned() })
+        let run = store.transition(
+            &run.id,
+            RunState::Verified,
+            Some(message),
+            self.actor(),
+            simulation,
+        )?;
+        Ok(Execution {
+            run,
+            diverged: Vec::new(),
+            message: message.to_owned(),
+        })
     }
 
     /// All runs, newest first.
@@ -212,7 +274,9 @@ impl Workspace {
     /// Everything stored about one run.
     pub fn run_detail(&self, run_id: &str) -> Result<RunDetail> {
         let store = self.store();
-        let run = store.run(run_id)?.ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
+        let run = store
+            .run(run_id)?
+            .ok_or_else(|| WorkspaceError::NoRun(run_id.to_owned()))?;
         Ok(RunDetail {
             preview: store.preview(run_id)?,
             approval: store.approval(run_id)?,
@@ -229,7 +293,11 @@ impl Workspace {
 
     /// Reads the current record without starting a run (the sample screen's starting record).
     pub async fn read_record(&self, number: &str) -> Result<Record> {
-        Ok(self.client().await?.find_by_number(INCIDENT, number.trim()).await?)
+        Ok(self
+            .client()
+            .await?
+            .find_by_number(INCIDENT, number.trim())
+            .await?)
     }
 }
 
@@ -237,13 +305,22 @@ impl Workspace {
 fn preview_drift(old: &Preview, new: &Preview) -> String {
     let mut moved = Vec::new();
     if old.mod_count != new.mod_count {
-        moved.push(format!("sys_mod_count {} -> {}", old.mod_count, new.mod_count));
+        moved.push(format!(
+            "sys_mod_count {} -> {}",
+            old.mod_count, new.mod_count
+        ));
     }
     if old.updated_on != new.updated_on {
-        moved.push(format!("sys_updated_on {} -> {}", old.updated_on, new.updated_on));
+        moved.push(format!(
+            "sys_updated_on {} -> {}",
+            old.updated_on, new.updated_on
+        ));
     }
     if old.allowlist_version != new.allowlist_version {
-        moved.push(format!("allowlist {} -> {}", old.allowlist_version, new.allowlist_version));
+        moved.push(format!(
+            "allowlist {} -> {}",
+            old.allowlist_version, new.allowlist_version
+        ));
     }
     if old.posture != new.posture {
         moved.push(format!("policy now: {}", new.posture.summary()));
@@ -251,5 +328,9 @@ fn preview_drift(old: &Preview, new: &Preview) -> String {
     if old.changes != new.changes {
         moved.push("the field changes differ".to_owned());
     }
-    if moved.is_empty() { "the preview differs".to_owned() } else { moved.join(", ") }
+    if moved.is_empty() {
+        "the preview differs".to_owned()
+    } else {
+        moved.join(", ")
+    }
 }

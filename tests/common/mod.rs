@@ -1,7 +1,10 @@
 //! Shared helpers of the whole-flow tests: the binary on a temporary database, and a peer
 //! that reads or changes the sandbox over HTTP as another user would.
 
-#![allow(dead_code, reason = "each test binary uses a different part of these helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -9,7 +12,8 @@ use std::process::{Child, Command, Output, Stdio};
 use actionplane::sandbox::{self, Faults, SandboxHandle};
 use serde_json::Value;
 
-pub const SANDBOX_PAYLOAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/connect-sandbox.json");
+pub const SANDBOX_PAYLOAD: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/assets/connect-sandbox.json");
 pub const SANDBOX_PASSWORD: &str = "sandbox-only-Passw0rd!";
 const ADMIN: (&str, &str) = ("admin", "sandbox-admin-Passw0rd!");
 
@@ -22,7 +26,10 @@ pub struct Cli {
 impl Cli {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        Self { db: dir.path().join("actionplane.db"), _dir: dir }
+        Self {
+            db: dir.path().join("actionplane.db"),
+            _dir: dir,
+        }
     }
 
     /// A workspace connected to the embedded sandbox, validated and synced.
@@ -35,7 +42,9 @@ impl Cli {
     /// A workspace connected to a sandbox served at `base_url`.
     pub fn connected_to(base_url: &str) -> Self {
         let cli = Self::new();
-        let payload = std::fs::read_to_string(SANDBOX_PAYLOAD).unwrap().replace("\"sandbox\"", &format!("\"{base_url}\""));
+        let payload = std::fs::read_to_string(SANDBOX_PAYLOAD)
+            .unwrap()
+            .replace("\"sandbox\"", &format!("\"{base_url}\""));
         let file = cli.db.with_file_name("payload.json");
         std::fs::write(&file, payload).unwrap();
         cli.json(&["connect", "--file", file.to_str().unwrap()]);
@@ -67,7 +76,11 @@ impl Cli {
     }
 
     pub fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// Runs a command with `--json`, asserting success, and parses its one JSON document.
@@ -76,8 +89,13 @@ impl Cli {
         all.push("--json");
         let out = self.run(&all);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stdout}"))
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stdout}"))
     }
 }
 
@@ -101,27 +119,43 @@ impl SandboxPeer {
 
     async fn on_state(state: &Path) -> Self {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let handle = sandbox::start(state, addr, Faults::default()).await.unwrap();
-        Self { handle, http: reqwest::Client::new() }
+        let handle = sandbox::start(state, addr, Faults::default())
+            .await
+            .unwrap();
+        Self {
+            handle,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn base_url(&self) -> String {
         self.handle.base_url()
     }
 
-    pub async fn set_slow_ms(&self, ms: u64) {
-        self.handle.set_faults(Faults { slow_ms: ms, ..Faults::default() });
+    pub fn set_slow_ms(&self, ms: u64) {
+        self.handle.set_faults(Faults {
+            slow_ms: ms,
+            ..Faults::default()
+        });
     }
 
     async fn get(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.base_url());
-        let response = self.http.get(url).basic_auth(ADMIN.0, Some(ADMIN.1)).header("Accept", "application/json");
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(ADMIN.0, Some(ADMIN.1))
+            .header("Accept", "application/json");
         response.send().await.unwrap().json().await.unwrap()
     }
 
     /// The raw record with this number.
     pub async fn record(&self, number: &str) -> Value {
-        let list = self.get(&format!("/api/now/table/incident?sysparm_query=number={number}&sysparm_limit=2")).await;
+        let list = self
+            .get(&format!(
+                "/api/now/table/incident?sysparm_query=number={number}&sysparm_limit=2"
+            ))
+            .await;
         list["result"][0].clone()
     }
 
@@ -131,15 +165,34 @@ impl SandboxPeer {
             "/api/now/table/sys_journal_field?sysparm_query=element_id={sys_id}^element=work_notes&sysparm_limit=100"
         );
         let journal = self.get(&path).await;
-        journal["result"].as_array().unwrap().iter().filter(|j| j["value"].as_str().unwrap().contains(run_id)).count()
+        journal["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["value"].as_str().unwrap().contains(run_id))
+            .count()
     }
 
     /// Changes a record as the admin user, as a colleague would.
     pub async fn patch_as_admin(&self, number: &str, body: Value) {
-        let sys_id = self.record(number).await["sys_id"].as_str().unwrap().to_owned();
+        let sys_id = self.record(number).await["sys_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let url = format!("{}/api/now/table/incident/{sys_id}", self.base_url());
-        let response = self.http.patch(url).basic_auth(ADMIN.0, Some(ADMIN.1)).json(&body).send().await.unwrap();
-        assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+        let response = self
+            .http
+            .patch(url)
+            .basic_auth(ADMIN.0, Some(ADMIN.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
     }
 
     pub async fn stop(self) {

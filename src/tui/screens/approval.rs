@@ -43,7 +43,12 @@ impl ApprovalForm {
             mode: view.run.mode,
             target: view.preview.target.clone(),
             is_sandbox: view.preview.is_sandbox,
-            sends: view.preview.sendable_writes().into_iter().map(|(f, _)| f).collect(),
+            sends: view
+                .preview
+                .sendable_writes()
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect(),
             approver: format!("{user}@{host}{via}"),
             reason: TextInput::single(""),
             confirm: TextInput::single(""),
@@ -62,7 +67,11 @@ impl ApprovalForm {
             KeyCode::Enter if self.focus == 0 => self.switch(),
             KeyCode::Enter => self.submit(),
             _ => {
-                let input = if self.focus == 0 { &mut self.reason } else { &mut self.confirm };
+                let input = if self.focus == 0 {
+                    &mut self.reason
+                } else {
+                    &mut self.confirm
+                };
                 input.handle_key(key);
                 Action::Done
             }
@@ -71,7 +80,11 @@ impl ApprovalForm {
 
     /// Pastes into the focused input.
     pub fn on_paste(&mut self, text: &str) {
-        let input = if self.focus == 0 { &mut self.reason } else { &mut self.confirm };
+        let input = if self.focus == 0 {
+            &mut self.reason
+        } else {
+            &mut self.confirm
+        };
         input.paste(text);
     }
 
@@ -102,9 +115,15 @@ impl ApprovalForm {
     /// Draws the modal over the screen.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
         let title = format!(" Approve {} of support.close-ticket ", self.mode.banner());
-        let Some(inner) = modal(area, buf, 15, &title, theme) else { return };
+        let Some(inner) = modal(area, buf, 15, &title, theme) else {
+            return;
+        };
         let mut lines = vec![Line::from(vec![
-            Span::raw(format!("Record {} on {} ", one_line(&self.number), one_line(&self.target))),
+            Span::raw(format!(
+                "Record {} on {} ",
+                one_line(&self.number),
+                one_line(&self.target)
+            )),
             if self.is_sandbox {
                 Span::styled("(sandbox)", theme.pass())
             } else {
@@ -113,7 +132,10 @@ impl ApprovalForm {
         ])];
         lines.push(Line::raw(self.consequence()));
         lines.push(Line::styled(format!("Digest {}", self.digest), theme.dim()));
-        lines.push(Line::styled(format!("Approver {}", self.approver), theme.dim()));
+        lines.push(Line::styled(
+            format!("Approver {}", self.approver),
+            theme.dim(),
+        ));
         for (y, line) in (inner.y..).zip(lines.iter().take(usize::from(inner.height))) {
             buf.set_line(inner.x, y, line, inner.width);
         }
@@ -123,7 +145,11 @@ impl ApprovalForm {
         ];
         let mut y = inner.y + 5;
         for (i, (label, input)) in fields.into_iter().enumerate() {
-            let style = if self.focus == i { theme.focus() } else { theme.text() };
+            let style = if self.focus == i {
+                theme.focus()
+            } else {
+                theme.text()
+            };
             y = labelled_input(inner, buf, y, (label, style), input);
         }
         self.render_footer(inner, buf, theme);
@@ -131,8 +157,13 @@ impl ApprovalForm {
 
     fn consequence(&self) -> String {
         match self.mode {
-            RunMode::DryRun => "Approving runs the simulation: nothing is written to the instance.".to_owned(),
-            RunMode::Live => format!("Approving WRITES {} to the instance now.", self.sends.join(", ")),
+            RunMode::DryRun => {
+                "Approving runs the simulation: nothing is written to the instance.".to_owned()
+            }
+            RunMode::Live => format!(
+                "Approving WRITES {} to the instance now.",
+                self.sends.join(", ")
+            ),
         }
     }
 
@@ -141,10 +172,19 @@ impl ApprovalForm {
         if let Some(error) = &self.error
             && inner.height > 2
         {
-            buf.set_line(inner.x, bottom - 2, &Line::styled(format!("✗ {error}"), theme.fail()), inner.width);
+            buf.set_line(
+                inner.x,
+                bottom - 2,
+                &Line::styled(format!("✗ {error}"), theme.fail()),
+                inner.width,
+            );
         }
         let hints = Line::from(crate::tui::widgets::hint_spans(
-            &[("Enter", "approve"), ("Tab", "switch field"), ("Esc", "cancel")],
+            &[
+                ("Enter", "approve"),
+                ("Tab", "switch field"),
+                ("Esc", "cancel"),
+            ],
             theme,
         ));
         if inner.height > 1 {
@@ -164,7 +204,11 @@ impl RejectForm {
     pub fn new(run_id: &str) -> Self {
         let mut reason = TextInput::single("");
         reason.set_focus(true);
-        Self { run_id: run_id.to_owned(), reason, error: None }
+        Self {
+            run_id: run_id.to_owned(),
+            reason,
+            error: None,
+        }
     }
 
     /// Handles a key inside the modal.
@@ -192,14 +236,27 @@ impl RejectForm {
 
     /// Draws the modal over the screen.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
-        let Some(inner) = modal(area, buf, 8, " Reject the run ", theme) else { return };
+        let Some(inner) = modal(area, buf, 8, " Reject the run ", theme) else {
+            return;
+        };
         let intro = Line::raw("Nothing is sent; the run is closed as rejected.");
         buf.set_line(inner.x, inner.y, &intro, inner.width);
-        labelled_input(inner, buf, inner.y + 2, ("Reason", theme.focus()), &self.reason);
+        labelled_input(
+            inner,
+            buf,
+            inner.y + 2,
+            ("Reason", theme.focus()),
+            &self.reason,
+        );
         if let Some(error) = &self.error
             && inner.height > 4
         {
-            buf.set_line(inner.x, inner.y + 4, &Line::styled(format!("✗ {error}"), theme.fail()), inner.width);
+            buf.set_line(
+                inner.x,
+                inner.y + 4,
+                &Line::styled(format!("✗ {error}"), theme.fail()),
+                inner.width,
+            );
         }
     }
 }
@@ -212,17 +269,31 @@ fn modal(area: Rect, buf: &mut Buffer, height: u16, title: &str, theme: Theme) -
         return None;
     }
     Clear.render(outer, buf);
-    let block = Block::new().borders(Borders::ALL).border_style(theme.focus()).title(title.to_owned());
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.focus())
+        .title(title.to_owned());
     let inner = block.inner(outer);
     block.render(outer, buf);
     Some(inner)
 }
 
 /// A label line and an input line under it; returns the next free row.
-fn labelled_input(inner: Rect, buf: &mut Buffer, y: u16, label: (&str, ratatui::style::Style), input: &TextInput) -> u16 {
+fn labelled_input(
+    inner: Rect,
+    buf: &mut Buffer,
+    y: u16,
+    label: (&str, ratatui::style::Style),
+    input: &TextInput,
+) -> u16 {
     let bottom = inner.y + inner.height;
     if y < bottom {
-        buf.set_line(inner.x, y, &Line::styled(label.0.to_owned(), label.1), inner.width);
+        buf.set_line(
+            inner.x,
+            y,
+            &Line::styled(label.0.to_owned(), label.1),
+            inner.width,
+        );
     }
     if y + 1 < bottom {
         let field = Rect::new(inner.x + 2, y + 1, inner.width.saturating_sub(2), 1);

@@ -12,9 +12,18 @@ use crate::tui::widgets::sanitize::{one_line, pad};
 /// Builds the list once per run.
 pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
     let mut doc = Doc::new();
-    doc.push(Line::styled(format!("Audit events of run {}", data.run.id), theme.heading()));
     doc.push(Line::styled(
-        format!("  {}{}{}{}", pad("seq", 6), pad("at", 21), pad("event", 26), "actor · detail"),
+        format!("Audit events of run {}", data.run.id),
+        theme.heading(),
+    ));
+    doc.push(Line::styled(
+        format!(
+            "  {}{}{}{}",
+            pad("seq", 6),
+            pad("at", 21),
+            pad("event", 26),
+            "actor · detail"
+        ),
         theme.dim(),
     ));
     if data.audit.is_empty() {

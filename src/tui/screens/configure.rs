@@ -31,7 +31,10 @@ const COLUMNS: [(&str, usize); 7] = [
 
 /// Handles the step's keys.
 pub fn on_key(key: KeyEvent) -> Action {
-    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
         return Action::Ignored;
     }
     match key.code {
@@ -68,19 +71,44 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
 fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
     doc.push(Line::styled("Connection", theme.heading()));
     let Some(target) = facts.target_label() else {
-        doc.push(check_line(Outcome::Fail, "nothing saved yet: fill in step 03 first (press 3)", theme));
+        doc.push(check_line(
+            Outcome::Fail,
+            "nothing saved yet: fill in step 03 first (press 3)",
+            theme,
+        ));
         return;
     };
-    let store = facts.overview.as_ref().and_then(|o| o.secret_store.clone()).unwrap_or_default();
-    doc.push(check_line(Outcome::Pass, &format!("saved: {target}; password in {store}"), theme));
-    let first_step = facts.overview.as_ref().and_then(|o| o.steps.first()).map(|s| s.status.clone());
+    let store = facts
+        .overview
+        .as_ref()
+        .and_then(|o| o.secret_store.clone())
+        .unwrap_or_default();
+    doc.push(check_line(
+        Outcome::Pass,
+        &format!("saved: {target}; password in {store}"),
+        theme,
+    ));
+    let first_step = facts
+        .overview
+        .as_ref()
+        .and_then(|o| o.steps.first())
+        .map(|s| s.status.clone());
     match (&facts.validation, first_step) {
         (Some(report), _) => {
-            let text = format!("auth validated as {} at {}", report.user_name, report.checked_at);
+            let text = format!(
+                "auth validated as {} at {}",
+                report.user_name, report.checked_at
+            );
             doc.push(check_line(Outcome::Pass, &text, theme));
         }
-        (None, Some(StepStatus::Blocked(error))) => doc.push(check_line(Outcome::Fail, &error, theme)),
-        (None, _) => doc.push(check_line(Outcome::Warn, "auth not validated yet: press v", theme)),
+        (None, Some(StepStatus::Blocked(error))) => {
+            doc.push(check_line(Outcome::Fail, &error, theme))
+        }
+        (None, _) => doc.push(check_line(
+            Outcome::Warn,
+            "auth not validated yet: press v",
+            theme,
+        )),
     }
     if let Some(metadata) = &facts.metadata {
         let text = format!(
@@ -91,7 +119,10 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
         );
         doc.push(check_line(Outcome::Pass, &text, theme));
         if !metadata.missing.is_empty() {
-            let text = format!("not on the instance: {} (fix the allowlist in step 03)", metadata.missing.join(", "));
+            let text = format!(
+                "not on the instance: {} (fix the allowlist in step 03)",
+                metadata.missing.join(", ")
+            );
             doc.push(check_line(Outcome::Fail, &text, theme));
         }
     }
@@ -99,29 +130,56 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
 
 fn table(doc: &mut Doc, metadata: &TableMetadata, theme: Theme) {
     doc.push(Line::styled(
-        format!("Dictionary of the allowlisted fields on {}", one_line(&metadata.table)),
+        format!(
+            "Dictionary of the allowlisted fields on {}",
+            one_line(&metadata.table)
+        ),
         theme.heading(),
     ));
-    let header: Vec<String> = COLUMNS.iter().map(|(title, _)| (*title).to_owned()).collect();
+    let header: Vec<String> = COLUMNS
+        .iter()
+        .map(|(title, _)| (*title).to_owned())
+        .collect();
     doc.push(Line::styled(format!("  {}", cells(&header)), theme.dim()));
     for field in &metadata.fields {
-        let style = if field.entry.read_only { theme.fail() } else { theme.text() };
+        let style = if field.entry.read_only {
+            theme.fail()
+        } else {
+            theme.text()
+        };
         doc.push(Line::styled(format!("  {}", cells(&row(field))), style));
     }
     for missing in &metadata.missing {
-        doc.push(Line::styled(format!("  {:<12}not in the dictionary", one_line(missing)), theme.fail()));
+        doc.push(Line::styled(
+            format!("  {:<12}not in the dictionary", one_line(missing)),
+            theme.fail(),
+        ));
     }
-    let with_choices: Vec<_> = metadata.fields.iter().filter(|f| !f.choices.is_empty()).collect();
+    let with_choices: Vec<_> = metadata
+        .fields
+        .iter()
+        .filter(|f| !f.choices.is_empty())
+        .collect();
     if with_choices.is_empty() {
         return;
     }
     doc.blank();
-    doc.push(Line::styled("Choice lists (value = label)", theme.heading()));
+    doc.push(Line::styled(
+        "Choice lists (value = label)",
+        theme.heading(),
+    ));
     for field in with_choices {
-        let list: Vec<String> = field.choices.iter().map(|c| choice_text(&c.value, &c.label)).collect();
+        let list: Vec<String> = field
+            .choices
+            .iter()
+            .map(|c| choice_text(&c.value, &c.label))
+            .collect();
         doc.push_prefixed(
             Span::raw("    "),
-            vec![Span::styled(format!("{}: ", field.entry.element), theme.key()), Span::raw(list.join(" · "))],
+            vec![
+                Span::styled(format!("{}: ", field.entry.element), theme.key()),
+                Span::raw(list.join(" · ")),
+            ],
         );
     }
 }
@@ -140,7 +198,9 @@ fn row(field: &FieldMetadata) -> Vec<String> {
         entry.element.clone(),
         entry.label.clone(),
         entry.internal_type.clone(),
-        entry.max_length.map_or_else(|| "-".to_owned(), |m| m.to_string()),
+        entry
+            .max_length
+            .map_or_else(|| "-".to_owned(), |m| m.to_string()),
         yes_no(entry.mandatory),
         yes_no(entry.read_only),
         choices,
@@ -163,5 +223,9 @@ fn cells(values: &[String]) -> String {
 }
 
 fn choice_text(value: &str, label: &str) -> String {
-    if value == label { one_line(label) } else { format!("{} = {}", one_line(value), one_line(label)) }
+    if value == label {
+        one_line(label)
+    } else {
+        format!("{} = {}", one_line(value), one_line(label))
+    }
 }

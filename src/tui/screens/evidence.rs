@@ -31,7 +31,13 @@ impl EvidenceView {
     pub fn new(data: EvidenceData, theme: Theme) -> Self {
         let doc = build(&data, theme);
         let audit_doc = audit::build(&data, theme);
-        Self { data, doc, scroll: Scroll::default(), audit_doc, audit_scroll: Scroll::default() }
+        Self {
+            data,
+            doc,
+            scroll: Scroll::default(),
+            audit_doc,
+            audit_scroll: Scroll::default(),
+        }
     }
 
     /// Whether this run is a verified dry run, so the same change may be previewed live.
@@ -41,12 +47,17 @@ impl EvidenceView {
 
     /// The change to preview live: the dry run's sendable writes, as a request.
     pub fn live_request(&self) -> Option<CloseRequest> {
-        self.live_offered().then(|| self.data.preview.as_ref().map(request_of)).flatten()
+        self.live_offered()
+            .then(|| self.data.preview.as_ref().map(request_of))
+            .flatten()
     }
 
     /// Handles the screen's keys.
     pub fn on_key(&mut self, key: KeyEvent) -> Action {
-        if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
             return Action::Ignored;
         }
         match key.code {
@@ -68,7 +79,12 @@ impl EvidenceView {
 /// The request that reproduces a preview's allowlisted writes.
 pub fn request_of(preview: &Preview) -> CloseRequest {
     let after = |field: &str| {
-        preview.changes.iter().find(|c| c.field == field).map(|c| c.after.clone()).unwrap_or_default()
+        preview
+            .changes
+            .iter()
+            .find(|c| c.field == field)
+            .map(|c| c.after.clone())
+            .unwrap_or_default()
     };
     let known = ["state", "close_code", "close_notes", "work_notes"];
     CloseRequest {
@@ -105,7 +121,10 @@ fn build(data: &EvidenceData, theme: Theme) -> Doc {
     doc.blank();
     let count = data.audit.len();
     doc.push(Line::from(vec![
-        Span::styled(format!("Audit: {count} events on this run  "), theme.heading()),
+        Span::styled(
+            format!("Audit: {count} events on this run  "),
+            theme.heading(),
+        ),
         Span::styled("A", theme.key()),
         Span::raw(" lists them"),
     ]));
@@ -120,10 +139,16 @@ fn build(data: &EvidenceData, theme: Theme) -> Doc {
 }
 
 fn header(doc: &mut Doc, run: &GovernedRun, theme: Theme) {
-    let mode_style = if run.mode == RunMode::Live { theme.live() } else { theme.dry_run() };
+    let mode_style = if run.mode == RunMode::Live {
+        theme.live()
+    } else {
+        theme.dry_run()
+    };
     let state_style = match run.state {
         RunState::Verified => theme.pass(),
-        RunState::Diverged | RunState::Failed | RunState::Stale | RunState::Rejected => theme.fail(),
+        RunState::Diverged | RunState::Failed | RunState::Stale | RunState::Rejected => {
+            theme.fail()
+        }
         _ => theme.warn(),
     };
     doc.push_hanging(
@@ -136,15 +161,29 @@ fn header(doc: &mut Doc, run: &GovernedRun, theme: Theme) {
             Span::styled(run.state.as_str().to_uppercase(), state_style),
         ]),
     );
-    let summary = format!("{} on {} · {}", run.action, one_line(&run.number), one_line(&run.target));
+    let summary = format!(
+        "{} on {} · {}",
+        run.action,
+        one_line(&run.number),
+        one_line(&run.target)
+    );
     doc.push_hanging(2, Line::raw(summary));
     let times = format!("created {} · updated {}", run.created_at, run.updated_at);
     doc.push(Line::styled(times, theme.dim()));
     if let Some(parent) = &run.parent_id {
-        doc.push(Line::styled(format!("continues dry run {parent}"), theme.dim()));
+        doc.push(Line::styled(
+            format!("continues dry run {parent}"),
+            theme.dim(),
+        ));
     }
     if let Some(outcome) = &run.outcome {
-        doc.push_hanging(2, Line::from(vec![Span::styled("Outcome ", theme.heading()), Span::raw(one_line(outcome))]));
+        doc.push_hanging(
+            2,
+            Line::from(vec![
+                Span::styled("Outcome ", theme.heading()),
+                Span::raw(one_line(outcome)),
+            ]),
+        );
     }
 }
 
@@ -155,16 +194,35 @@ fn approval(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
         return;
     };
     let via = if approval.over_ssh { " over SSH" } else { "" };
-    doc.push(Line::raw(format!("  by {}@{}{via} at {}", approval.approver, approval.host, approval.approved_at)));
-    doc.push_hanging(4, Line::raw(format!("  reason: {}", one_line(&approval.reason))));
-    let binds = if approval.digest == data.run.digest { "matches the run" } else { "DOES NOT MATCH the run" };
-    doc.push(Line::styled(format!("  digest {} ({binds})", approval.digest), theme.dim()));
+    doc.push(Line::raw(format!(
+        "  by {}@{}{via} at {}",
+        approval.approver, approval.host, approval.approved_at
+    )));
+    doc.push_hanging(
+        4,
+        Line::raw(format!("  reason: {}", one_line(&approval.reason))),
+    );
+    let binds = if approval.digest == data.run.digest {
+        "matches the run"
+    } else {
+        "DOES NOT MATCH the run"
+    };
+    doc.push(Line::styled(
+        format!("  digest {} ({binds})", approval.digest),
+        theme.dim(),
+    ));
 }
 
 fn simulation(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
-    doc.push(Line::styled("What was sent: nothing (dry run)", theme.heading()));
+    doc.push(Line::styled(
+        "What was sent: nothing (dry run)",
+        theme.heading(),
+    ));
     let Some(body) = data.artifact("simulation") else {
-        doc.push(Line::styled("  no simulation stored (the run did not execute)", theme.dim()));
+        doc.push(Line::styled(
+            "  no simulation stored (the run did not execute)",
+            theme.dim(),
+        ));
         return;
     };
     doc.push(Line::raw("  expected after-image:"));
@@ -174,21 +232,45 @@ fn simulation(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
         }
     }
     doc.push(Line::raw("  instance rules that would fire:"));
-    for rule in body.get("rulesThatWouldFire").and_then(Value::as_array).into_iter().flatten() {
-        doc.push_prefixed(Span::raw("    • "), vec![Span::raw(one_line(rule.as_str().unwrap_or_default()))]);
+    for rule in body
+        .get("rulesThatWouldFire")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        doc.push_prefixed(
+            Span::raw("    • "),
+            vec![Span::raw(one_line(rule.as_str().unwrap_or_default()))],
+        );
     }
 }
 
 fn sent(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
     doc.push(Line::styled("What was sent", theme.heading()));
     let Some(request) = data.artifact("request") else {
-        doc.push(Line::styled("  nothing: the run stopped before writing", theme.dim()));
+        doc.push(Line::styled(
+            "  nothing: the run stopped before writing",
+            theme.dim(),
+        ));
         return;
     };
-    let method = request.get("method").and_then(Value::as_str).unwrap_or("PATCH");
-    let table = request.get("table").and_then(Value::as_str).unwrap_or_default();
-    let sys_id = request.get("sysId").and_then(Value::as_str).unwrap_or_default();
-    doc.push(Line::raw(format!("  {method} {} {}", one_line(table), one_line(sys_id))));
+    let method = request
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("PATCH");
+    let table = request
+        .get("table")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let sys_id = request
+        .get("sysId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    doc.push(Line::raw(format!(
+        "  {method} {} {}",
+        one_line(table),
+        one_line(sys_id)
+    )));
     if let Some(body) = request.get("body").and_then(Value::as_object) {
         for (field, value) in body {
             value_lines(doc, field, value.as_str().unwrap_or_default(), theme);
@@ -202,26 +284,56 @@ fn read_back(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
         doc.push(Line::styled("  no read-back stored", theme.dim()));
         return;
     };
-    let record: Option<Record> = body.get("record").cloned().and_then(|r| serde_json::from_value(r).ok());
+    let record: Option<Record> = body
+        .get("record")
+        .cloned()
+        .and_then(|r| serde_json::from_value(r).ok());
     let fields: Vec<String> = data
         .preview
         .as_ref()
-        .map(|p| p.changes.iter().filter(|c| c.kind == ChangeKind::Set).map(|c| c.field.clone()).collect())
+        .map(|p| {
+            p.changes
+                .iter()
+                .filter(|c| c.kind == ChangeKind::Set)
+                .map(|c| c.field.clone())
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(record) = &record {
-        for field in fields.iter().map(String::as_str).chain(["closed_at", "closed_by", "sys_mod_count"]) {
+        for field in
+            fields
+                .iter()
+                .map(String::as_str)
+                .chain(["closed_at", "closed_by", "sys_mod_count"])
+        {
             value_lines(doc, field, record.display(field), theme);
         }
     }
-    let notes = body.get("journalEntriesFromRun").and_then(Value::as_u64).unwrap_or(0);
-    doc.push(Line::raw(format!("  journal entries from this run: {notes}")));
-    let diverged: Vec<&str> =
-        body.get("diverged").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let notes = body
+        .get("journalEntriesFromRun")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    doc.push(Line::raw(format!(
+        "  journal entries from this run: {notes}"
+    )));
+    let diverged: Vec<&str> = body
+        .get("diverged")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if diverged.is_empty() {
-        doc.push(Line::styled("  every written field reads back as approved", theme.pass()));
+        doc.push(Line::styled(
+            "  every written field reads back as approved",
+            theme.pass(),
+        ));
     }
     for field in diverged {
-        doc.push_hanging(4, Line::styled(format!("  ✗ diverged: {}", one_line(field)), theme.fail()));
+        doc.push_hanging(
+            4,
+            Line::styled(format!("  ✗ diverged: {}", one_line(field)), theme.fail()),
+        );
     }
 }
 
@@ -231,13 +343,23 @@ fn rollback(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
         doc.push(Line::styled("  no preview stored", theme.dim()));
         return;
     };
-    let word = if plan.reversible { "reversible" } else { "one-way" };
-    doc.push_hanging(4, Line::raw(format!("  {word}: {}", one_line(&plan.explanation))));
+    let word = if plan.reversible {
+        "reversible"
+    } else {
+        "one-way"
+    };
+    doc.push_hanging(
+        4,
+        Line::raw(format!("  {word}: {}", one_line(&plan.explanation))),
+    );
     for (field, value) in &plan.before_image {
         value_lines(doc, &format!("before {field}"), value, theme);
     }
     if let Some(alternative) = &plan.alternative {
-        doc.push_hanging(4, Line::raw(format!("  alternative: {}", one_line(alternative))));
+        doc.push_hanging(
+            4,
+            Line::raw(format!("  alternative: {}", one_line(alternative))),
+        );
     }
 }
 
@@ -247,7 +369,10 @@ fn value_lines(doc: &mut Doc, field: &str, value: &str, theme: Theme) {
     let first = lines.next().unwrap_or_default();
     doc.push_hanging(
         6,
-        Line::from(vec![Span::styled(format!("    {field}: "), theme.dim()), Span::raw(first)]),
+        Line::from(vec![
+            Span::styled(format!("    {field}: "), theme.dim()),
+            Span::raw(first),
+        ]),
     );
     for line in lines {
         doc.push_hanging(6, Line::raw(format!("      {line}")));

@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 
 use super::instance::intro;
 use crate::domain::connector::{
-    ConnectPayload, FieldProblem, InstanceTarget, ManagedObject, SANDBOX_WORD, normalise_instance_url,
+    ConnectPayload, FieldProblem, InstanceTarget, ManagedObject, SANDBOX_WORD,
+    normalise_instance_url,
 };
 use crate::tui::action::{Action, Notice};
 use crate::tui::app::Facts;
@@ -153,9 +154,15 @@ impl FieldsForm {
             Err(problems) => {
                 self.focus = problems.first().map_or(0, |p| input_of(&p.field));
                 self.refocus();
-                let names: Vec<_> = problems.iter().map(|p| LABELS[input_of(&p.field)]).collect();
+                let names: Vec<_> = problems
+                    .iter()
+                    .map(|p| LABELS[input_of(&p.field)])
+                    .collect();
                 self.problems = problems;
-                Action::Notice(Notice::error(format!("not saved: fix {}", names.join(", "))))
+                Action::Notice(Notice::error(format!(
+                    "not saved: fix {}",
+                    names.join(", ")
+                )))
             }
         }
     }
@@ -166,7 +173,10 @@ impl FieldsForm {
             return;
         }
         let rows = self.rows(facts, area.width, theme);
-        let focus_row = rows.iter().position(|r| r.focus == Some(self.focus)).unwrap_or(0);
+        let focus_row = rows
+            .iter()
+            .position(|r| r.focus == Some(self.focus))
+            .unwrap_or(0);
         let height = usize::from(area.height);
         let offset = (focus_row + 3).saturating_sub(height);
         for (y, row) in (area.y..).zip(rows.iter().skip(offset).take(height)) {
@@ -182,7 +192,12 @@ impl FieldsForm {
     fn rows(&self, facts: &Facts, width: u16, theme: Theme) -> Vec<Row> {
         let mut intro_doc = Doc::new();
         intro(&mut intro_doc, 2, facts, theme);
-        let mut rows: Vec<Row> = intro_doc.wrapped(width).iter().cloned().map(Row::text).collect();
+        let mut rows: Vec<Row> = intro_doc
+            .wrapped(width)
+            .iter()
+            .cloned()
+            .map(Row::text)
+            .collect();
         for (index, label) in LABELS.iter().enumerate() {
             rows.push(self.input_row(index, label, theme));
             let below = self.below(index, theme);
@@ -198,7 +213,11 @@ impl FieldsForm {
         let marker = if focused { "▶ " } else { "  " };
         let style = if focused { theme.focus() } else { theme.text() };
         let line = Line::from(Span::styled(format!("{marker}{label}"), style));
-        Row { line, input: Some(index), focus: Some(index) }
+        Row {
+            line,
+            input: Some(index),
+            focus: Some(index),
+        }
     }
 
     /// The line under an input: its problem when there is one, else a hint.
@@ -222,23 +241,41 @@ impl FieldsForm {
         let mark = if self.sandbox { "[x]" } else { "[ ]" };
         let marker = if focused { "▶ " } else { "  " };
         let style = if focused { theme.focus() } else { theme.text() };
-        let mut spans = vec![Span::styled(format!("{marker}{mark} target is a sandbox or PDI"), style)];
+        let mut spans = vec![Span::styled(
+            format!("{marker}{mark} target is a sandbox or PDI"),
+            style,
+        )];
         if !self.sandbox {
-            spans.push(Span::styled("  PRODUCTION: writes change real records", theme.fail()));
+            spans.push(Span::styled(
+                "  PRODUCTION: writes change real records",
+                theme.fail(),
+            ));
         }
-        Row { line: Line::from(spans), input: None, focus: Some(TOGGLE) }
+        Row {
+            line: Line::from(spans),
+            input: None,
+            focus: Some(TOGGLE),
+        }
     }
 
     fn save_row(&self, theme: Theme) -> Row {
         let focused = self.focus == SAVE;
         let marker = if focused { "▶ " } else { "  " };
-        let button = if focused { theme.selected() } else { theme.heading() };
+        let button = if focused {
+            theme.selected()
+        } else {
+            theme.heading()
+        };
         let line = Line::from(vec![
             Span::raw(marker),
             Span::styled("[ Save ]", button),
             Span::styled("  or Ctrl-S from any field", theme.dim()),
         ]);
-        Row { line, input: None, focus: Some(SAVE) }
+        Row {
+            line,
+            input: None,
+            focus: Some(SAVE),
+        }
     }
 }
 
@@ -251,7 +288,11 @@ struct Row {
 
 impl Row {
     fn text(line: Line<'static>) -> Self {
-        Self { line, input: None, focus: None }
+        Self {
+            line,
+            input: None,
+            focus: None,
+        }
     }
 }
 
@@ -274,7 +315,9 @@ fn input_of(field: &str) -> usize {
 /// What the typed URL will mean, as the operator types it.
 fn url_hint(typed: &str) -> String {
     match normalise_instance_url(typed) {
-        Ok(InstanceTarget::Sandbox) => "→ the embedded sandbox on 127.0.0.1 (no account, no network)".to_owned(),
+        Ok(InstanceTarget::Sandbox) => {
+            "→ the embedded sandbox on 127.0.0.1 (no account, no network)".to_owned()
+        }
         Ok(InstanceTarget::Remote(url)) => format!("→ {url}"),
         Err(error) => format!("! {error}"),
     }
@@ -306,7 +349,9 @@ mod tests {
         press(&mut form, KeyCode::Tab);
         form.on_paste("pw");
         let action = form.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-        let Action::Start(Job::Connect(payload)) = action else { panic!("no connect job") };
+        let Action::Start(Job::Connect(payload)) = action else {
+            panic!("no connect job")
+        };
         assert_eq!(payload.managed_objects[0].allowed_fields.len(), 4);
         assert!(!payload.validate_after_save && !payload.sync_metadata_after_save);
         assert_eq!(payload.client_secret, "pw");

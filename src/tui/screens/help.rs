@@ -16,12 +16,20 @@ use crate::tui::widgets::sanitize::pad;
 
 /// Handles a key in the help overlay: scroll keys scroll, the rest close it.
 pub fn on_key(key: KeyEvent, scroll: &mut Scroll) -> Action {
-    if scroll.handle_key(key) { Action::Done } else { Action::CloseOverlay }
+    if scroll.handle_key(key) {
+        Action::Done
+    } else {
+        Action::CloseOverlay
+    }
 }
 
 /// Draws every key for the screen below the overlay.
 pub fn render(area: Rect, buf: &mut Buffer, screen: Screen, scroll: &mut Scroll, theme: Theme) {
-    let outer = centered(area, area.width.saturating_sub(4).min(90), area.height.saturating_sub(2));
+    let outer = centered(
+        area,
+        area.width.saturating_sub(4).min(90),
+        area.height.saturating_sub(2),
+    );
     if outer.width < 4 || outer.height < 3 {
         return;
     }
@@ -36,7 +44,13 @@ pub fn render(area: Rect, buf: &mut Buffer, screen: Screen, scroll: &mut Scroll,
     for (section, keys) in keymap::help(screen) {
         doc.push(Line::styled(section, theme.heading()));
         for (key, what) in keys {
-            doc.push_hanging(22, Line::from(vec![Span::styled(pad(&format!("  {key}"), 22), theme.key()), Span::raw(what)]));
+            doc.push_hanging(
+                22,
+                Line::from(vec![
+                    Span::styled(pad(&format!("  {key}"), 22), theme.key()),
+                    Span::raw(what),
+                ]),
+            );
         }
         doc.blank();
     }
@@ -58,7 +72,10 @@ pub fn render_quit(area: Rect, buf: &mut Buffer, theme: Theme) {
         return;
     }
     Clear.render(outer, buf);
-    let block = Block::new().borders(Borders::ALL).border_style(theme.fail()).title(" Quit? ");
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.fail())
+        .title(" Quit? ");
     let inner = block.inner(outer);
     block.render(outer, buf);
     let mut doc = Doc::new();

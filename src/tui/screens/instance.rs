@@ -20,14 +20,20 @@ pub fn render(area: Rect, buf: &mut Buffer, facts: &Facts, scroll: &mut Scroll, 
 /// The step's title and what to do, shared by the five step screens.
 pub fn intro(doc: &mut Doc, index: usize, facts: &Facts, theme: Theme) {
     let (number, id, title, what) = STEPS[index];
-    doc.push(Line::styled(format!("{number} {id}: {title}"), theme.title()));
+    doc.push(Line::styled(
+        format!("{number} {id}: {title}"),
+        theme.title(),
+    ));
     doc.push(Line::styled(what, theme.dim()));
     let status = facts
         .overview
         .as_ref()
         .and_then(|o| o.steps.get(index))
         .map_or(StepStatus::Todo, |s| s.status.clone());
-    let mut line = vec![Span::styled("Status  ", theme.dim()), super::status_span(&status, theme)];
+    let mut line = vec![
+        Span::styled("Status  ", theme.dim()),
+        super::status_span(&status, theme),
+    ];
     if let StepStatus::Warning(detail) | StepStatus::Blocked(detail) = &status {
         line.push(Span::raw(crate::tui::widgets::sanitize::one_line(detail)));
     }
@@ -47,10 +53,26 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
     doc.push(Line::styled("What the instance answered", theme.heading()));
     match &facts.validation {
         Some(report) => {
-            doc.push(check_line(Outcome::Pass, "the Table API answers with the saved credentials", theme));
-            doc.push(Line::from(label_value("  Instance", &report.instance, theme)));
-            doc.push(Line::from(label_value("  Build", &report.build_text(), theme)));
-            doc.push(Line::from(label_value("  Checked at", &report.checked_at, theme)));
+            doc.push(check_line(
+                Outcome::Pass,
+                "the Table API answers with the saved credentials",
+                theme,
+            ));
+            doc.push(Line::from(label_value(
+                "  Instance",
+                &report.instance,
+                theme,
+            )));
+            doc.push(Line::from(label_value(
+                "  Build",
+                &report.build_text(),
+                theme,
+            )));
+            doc.push(Line::from(label_value(
+                "  Checked at",
+                &report.checked_at,
+                theme,
+            )));
         }
         None => {
             doc.push(Line::from(vec![
@@ -79,7 +101,10 @@ fn sandbox_story(doc: &mut Doc, theme: Theme) {
 }
 
 fn pdi_story(doc: &mut Doc, theme: Theme) {
-    doc.push(Line::styled("Getting a Personal Developer Instance", theme.heading()));
+    doc.push(Line::styled(
+        "Getting a Personal Developer Instance",
+        theme.heading(),
+    ));
     for text in [
         "Sign in to the ServiceNow Developer Program (free) and request a Personal Developer \
          Instance; its URL looks like https://dev12345.service-now.com.",

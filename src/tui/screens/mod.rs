@@ -79,12 +79,23 @@ impl Screen {
 
     /// The onboarding step screen for a step index 0..=4.
     pub fn step(index: usize) -> Option<Self> {
-        [Self::Instance, Self::User, Self::Fields, Self::Configure, Self::Sample].get(index).copied()
+        [
+            Self::Instance,
+            Self::User,
+            Self::Fields,
+            Self::Configure,
+            Self::Sample,
+        ]
+        .get(index)
+        .copied()
     }
 
     /// Whether the screen is one of the five onboarding steps.
     pub fn is_step(self) -> bool {
-        matches!(self, Self::Instance | Self::User | Self::Fields | Self::Configure | Self::Sample)
+        matches!(
+            self,
+            Self::Instance | Self::User | Self::Fields | Self::Configure | Self::Sample
+        )
     }
 
     /// Screens that show one run; only one of each lives on the back stack.
@@ -108,7 +119,12 @@ impl Frame {
         let bottom = area.y + area.height;
         Self {
             header: line(area.y),
-            body: Rect::new(area.x, area.y + 1, area.width, area.height.saturating_sub(3)),
+            body: Rect::new(
+                area.x,
+                area.y + 1,
+                area.width,
+                area.height.saturating_sub(3),
+            ),
             notice: line(bottom.saturating_sub(2)),
             status: line(bottom.saturating_sub(1)),
         }
@@ -129,7 +145,9 @@ pub fn render_too_small(area: Rect, buf: &mut Buffer, theme: Theme) {
         "terminal too small: {}x{}, need at least {MIN_WIDTH}x{MIN_HEIGHT}",
         area.width, area.height
     );
-    Paragraph::new(Line::styled(text, theme.warn())).wrap(Wrap { trim: true }).render(area, buf);
+    Paragraph::new(Line::styled(text, theme.warn()))
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
 }
 
 /// The header: the product, the connector and where the operator is.
@@ -161,7 +179,11 @@ pub fn status_span(status: &crate::domain::onboarding::StepStatus, theme: Theme)
 }
 
 /// A check result as text that survives without colour: `pass`, `warn` or `FAIL`, then words.
-pub fn check_line(outcome: crate::domain::policy::Outcome, text: &str, theme: Theme) -> Line<'static> {
+pub fn check_line(
+    outcome: crate::domain::policy::Outcome,
+    text: &str,
+    theme: Theme,
+) -> Line<'static> {
     use crate::domain::policy::Outcome;
     let style = match outcome {
         Outcome::Pass => theme.pass(),

@@ -99,7 +99,10 @@ fn target(facts: &Facts) -> String {
 }
 
 fn next_move(doc: &mut Doc, facts: &Facts, theme: Theme) {
-    let text = facts.overview.as_ref().map_or("reading progress…", |o| o.next_move.as_str());
+    let text = facts
+        .overview
+        .as_ref()
+        .map_or("reading progress…", |o| o.next_move.as_str());
     doc.push_prefixed(
         Span::styled("Next move  ", theme.heading()),
         vec![Span::styled(sanitize::one_line(text), theme.warn())],
@@ -113,7 +116,11 @@ fn next_move(doc: &mut Doc, facts: &Facts, theme: Theme) {
 
 fn steps(doc: &mut Doc, facts: &Facts, theme: Theme) {
     doc.push(Line::styled("Developer connection steps", theme.heading()));
-    let stored = facts.overview.as_ref().map(|o| o.steps.as_slice()).unwrap_or_default();
+    let stored = facts
+        .overview
+        .as_ref()
+        .map(|o| o.steps.as_slice())
+        .unwrap_or_default();
     for (i, (number, id, title, _)) in STEPS.iter().enumerate() {
         let status = stored.get(i).map_or(&StepStatus::Todo, |s| &s.status);
         doc.push_prefixed(
@@ -126,24 +133,54 @@ fn steps(doc: &mut Doc, facts: &Facts, theme: Theme) {
             ],
         );
         if let StepStatus::Warning(detail) | StepStatus::Blocked(detail) = status {
-            let style = if matches!(status, StepStatus::Blocked(_)) { theme.fail() } else { theme.warn() };
-            doc.push_prefixed(Span::raw("       "), vec![Span::styled(sanitize::one_line(detail), style)]);
+            let style = if matches!(status, StepStatus::Blocked(_)) {
+                theme.fail()
+            } else {
+                theme.warn()
+            };
+            doc.push_prefixed(
+                Span::raw("       "),
+                vec![Span::styled(sanitize::one_line(detail), style)],
+            );
         }
     }
 }
 
 fn go_live(doc: &mut Doc, facts: &Facts, theme: Theme) {
-    doc.push(Line::styled("Go live (from stored evidence)", theme.heading()));
-    let steps = facts.overview.as_ref().map(|o| o.steps.as_slice()).unwrap_or_default();
+    doc.push(Line::styled(
+        "Go live (from stored evidence)",
+        theme.heading(),
+    ));
+    let steps = facts
+        .overview
+        .as_ref()
+        .map(|o| o.steps.as_slice())
+        .unwrap_or_default();
     let done = |i: usize| steps.get(i).is_some_and(|s| s.status.is_done());
-    let sandbox = facts.overview.as_ref().is_some_and(|o| o.is_sandbox && o.target.is_some());
+    let sandbox = facts
+        .overview
+        .as_ref()
+        .is_some_and(|o| o.is_sandbox && o.target.is_some());
     let checks = [
-        (sandbox && done(1), "one sandbox record whose shape and permissions mirror production"),
-        (done(4), "preview, approval, evidence and recovery posture proven on one live run"),
+        (
+            sandbox && done(1),
+            "one sandbox record whose shape and permissions mirror production",
+        ),
+        (
+            done(4),
+            "preview, approval, evidence and recovery posture proven on one live run",
+        ),
     ];
     for (met, text) in checks {
-        let (mark, style) = if met { ("[x] ", theme.pass()) } else { ("[ ] ", theme.dim()) };
-        doc.push_prefixed(Span::raw("  "), vec![Span::styled(mark, style), Span::raw(text)]);
+        let (mark, style) = if met {
+            ("[x] ", theme.pass())
+        } else {
+            ("[ ] ", theme.dim())
+        };
+        doc.push_prefixed(
+            Span::raw("  "),
+            vec![Span::styled(mark, style), Span::raw(text)],
+        );
     }
     doc.push_prefixed(
         Span::raw("  "),

@@ -26,7 +26,13 @@ impl PreviewView {
     /// Builds the document once; later frames only scroll it.
     pub fn new(run: GovernedRun, preview: Preview, theme: Theme) -> Self {
         let doc = preview_doc::build(&run, &preview, theme);
-        Self { run, preview, approval: None, doc, scroll: Scroll::default() }
+        Self {
+            run,
+            preview,
+            approval: None,
+            doc,
+            scroll: Scroll::default(),
+        }
     }
 
     /// The run moved on (approved, rejected, executed): rebuild the header.
@@ -44,7 +50,10 @@ impl PreviewView {
 
     /// Handles the screen's keys.
     pub fn on_key(&mut self, key: KeyEvent) -> Action {
-        if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
             return Action::Ignored;
         }
         match key.code {
@@ -64,9 +73,16 @@ impl PreviewView {
             self.doc.render(area, buf, &mut self.scroll);
             return;
         }
-        let body = Rect { height: area.height - 1, ..area };
+        let body = Rect {
+            height: area.height - 1,
+            ..area
+        };
         self.doc.render(body, buf, &mut self.scroll);
-        let more = if self.scroll.has_more() { " · more below (↓ PgDn)" } else { "" };
+        let more = if self.scroll.has_more() {
+            " · more below (↓ PgDn)"
+        } else {
+            ""
+        };
         let what = if self.approvable() {
             "a approves (reason + typed number) · r rejects"
         } else {

@@ -39,24 +39,41 @@ fn header(doc: &mut Doc, run: &GovernedRun, preview: &Preview, theme: Theme) {
     doc.push_hanging(
         2,
         Line::from(vec![
-            Span::styled(format!("{} on {}", preview.action, one_line(&preview.number)), theme.title()),
+            Span::styled(
+                format!("{} on {}", preview.action, one_line(&preview.number)),
+                theme.title(),
+            ),
             Span::raw(format!("  \"{summary}\"")),
         ]),
     );
     let target = if preview.is_sandbox {
-        Span::styled(format!("target {} (sandbox)", one_line(&preview.target)), theme.text())
+        Span::styled(
+            format!("target {} (sandbox)", one_line(&preview.target)),
+            theme.text(),
+        )
     } else {
-        Span::styled(format!("target {}: PRODUCTION instance", one_line(&preview.target)), theme.fail())
+        Span::styled(
+            format!("target {}: PRODUCTION instance", one_line(&preview.target)),
+            theme.fail(),
+        )
     };
     doc.push(Line::from(target));
-    let mode_style = if run.mode == RunMode::Live { theme.live() } else { theme.dry_run() };
+    let mode_style = if run.mode == RunMode::Live {
+        theme.live()
+    } else {
+        theme.dry_run()
+    };
     doc.push_hanging(
         2,
         Line::from(vec![
             Span::styled(format!(" {} ", run.mode.banner()), mode_style),
             Span::raw(format!(" run {} · {}", run.id, run.state)),
             Span::styled(
-                format!(" · record version {}, updated {}", preview.mod_count, one_line(&preview.updated_on)),
+                format!(
+                    " · record version {}, updated {}",
+                    preview.mod_count,
+                    one_line(&preview.updated_on)
+                ),
                 theme.dim(),
             ),
         ]),
@@ -64,15 +81,25 @@ fn header(doc: &mut Doc, run: &GovernedRun, preview: &Preview, theme: Theme) {
 }
 
 fn changes(doc: &mut Doc, preview: &Preview, theme: Theme) {
-    let sent = preview.changes.iter().filter(|c| c.kind != ChangeKind::Unchanged).count();
-    doc.push(Line::styled(format!("Changes: {sent} field(s) will be sent"), theme.heading()));
+    let sent = preview
+        .changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Unchanged)
+        .count();
+    doc.push(Line::styled(
+        format!("Changes: {sent} field(s) will be sent"),
+        theme.heading(),
+    ));
     for change in &preview.changes {
         field_title(doc, change, theme);
         match change.kind {
             ChangeKind::Set => set_diff(doc, change, theme),
             ChangeKind::JournalAppend => journal(doc, change, theme),
             ChangeKind::Unchanged => {
-                let text = format!("= {} (unchanged, not sent)", one_line(&change.after_display));
+                let text = format!(
+                    "= {} (unchanged, not sent)",
+                    one_line(&change.after_display)
+                );
                 doc.push(Line::styled(format!("{INDENT}{text}"), theme.dim()));
             }
         }
@@ -101,8 +128,16 @@ fn set_diff(doc: &mut Doc, change: &FieldChange, theme: Theme) {
         }
         return;
     }
-    diff_line(doc, &DiffLine::Removed(shown(&change.before, &change.before_display)), theme);
-    diff_line(doc, &DiffLine::Added(shown(&change.after, &change.after_display)), theme);
+    diff_line(
+        doc,
+        &DiffLine::Removed(shown(&change.before, &change.before_display)),
+        theme,
+    );
+    diff_line(
+        doc,
+        &DiffLine::Added(shown(&change.after, &change.after_display)),
+        theme,
+    );
 }
 
 /// A value as shown: its label, with the raw value when they differ, or `(empty)`.
@@ -136,14 +171,24 @@ fn blocked(doc: &mut Doc, preview: &Preview, theme: Theme) {
         return;
     }
     doc.blank();
-    doc.push(Line::styled("Blocked: outside the allowlist, never sent", theme.fail()));
+    doc.push(Line::styled(
+        "Blocked: outside the allowlist, never sent",
+        theme.fail(),
+    ));
     for field in &preview.blocked {
-        doc.push(Line::styled(format!("{INDENT}✗ {} (blocked)", one_line(field)), theme.fail()));
+        doc.push(Line::styled(
+            format!("{INDENT}✗ {} (blocked)", one_line(field)),
+            theme.fail(),
+        ));
     }
 }
 
 fn posture(doc: &mut Doc, preview: &Preview, theme: Theme) {
-    let style = if preview.posture.allowed() { theme.pass() } else { theme.fail() };
+    let style = if preview.posture.allowed() {
+        theme.pass()
+    } else {
+        theme.fail()
+    };
     doc.push(Line::from(vec![
         Span::styled("Policy posture: ", theme.heading()),
         Span::styled(preview.posture.summary(), style),
@@ -157,21 +202,48 @@ fn posture(doc: &mut Doc, preview: &Preview, theme: Theme) {
 
 fn rollback(doc: &mut Doc, preview: &Preview, theme: Theme) {
     let plan = &preview.rollback;
-    let (word, style) =
-        if plan.reversible { ("REVERSIBLE", theme.pass()) } else { ("ONE-WAY", theme.warn()) };
+    let (word, style) = if plan.reversible {
+        ("REVERSIBLE", theme.pass())
+    } else {
+        ("ONE-WAY", theme.warn())
+    };
     doc.push(Line::from(vec![
         Span::styled("Rollback readiness: ", theme.heading()),
         Span::styled(word, style),
     ]));
-    doc.push_hanging(4, Line::raw(format!("  recovery: {}", one_line(&plan.explanation))));
-    let image: Vec<String> =
-        plan.before_image.iter().map(|(f, v)| format!("{f}={}", one_line(&shown(v, v)))).collect();
-    doc.push_hanging(4, Line::raw(format!("  before-image: {}", image.join(", "))));
+    doc.push_hanging(
+        4,
+        Line::raw(format!("  recovery: {}", one_line(&plan.explanation))),
+    );
+    let image: Vec<String> = plan
+        .before_image
+        .iter()
+        .map(|(f, v)| format!("{f}={}", one_line(&shown(v, v))))
+        .collect();
+    doc.push_hanging(
+        4,
+        Line::raw(format!("  before-image: {}", image.join(", "))),
+    );
     if !plan.compensating_writes.is_empty() {
-        let writes: Vec<String> =
-            plan.compensating_writes.iter().map(|(f, v)| format!("{f}={}", one_line(v))).collect();
-        doc.push_hanging(4, Line::raw(format!("  a rollback run would write: {}", writes.join(", "))));
-        doc.push_hanging(4, Line::raw(format!("  and add the work note: {}", one_line(&plan.compensating_note))));
+        let writes: Vec<String> = plan
+            .compensating_writes
+            .iter()
+            .map(|(f, v)| format!("{f}={}", one_line(v)))
+            .collect();
+        doc.push_hanging(
+            4,
+            Line::raw(format!(
+                "  a rollback run would write: {}",
+                writes.join(", ")
+            )),
+        );
+        doc.push_hanging(
+            4,
+            Line::raw(format!(
+                "  and add the work note: {}",
+                one_line(&plan.compensating_note)
+            )),
+        );
     }
     if let Some(alternative) = &plan.alternative {
         doc.push_hanging(

@@ -20,7 +20,10 @@ pub struct RunsView {
 impl RunsView {
     /// Handles the list's keys.
     pub fn on_key(&mut self, key: KeyEvent, runs: &[GovernedRun]) -> Action {
-        if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
             return Action::Ignored;
         }
         let last = runs.len().saturating_sub(1);
@@ -30,7 +33,9 @@ impl RunsView {
             KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
             KeyCode::End | KeyCode::Char('G') => self.selected = last,
             KeyCode::Enter => {
-                return runs.get(self.selected).map_or(Action::Done, |run| Action::Start(Job::RunDetail(run.id.clone())));
+                return runs.get(self.selected).map_or(Action::Done, |run| {
+                    Action::Start(Job::RunDetail(run.id.clone()))
+                });
             }
             _ => return Action::Ignored,
         }
@@ -51,7 +56,12 @@ impl RunsView {
             pad("record", 10),
             pad("updated", 21)
         );
-        buf.set_line(area.x, area.y, &Line::styled(header, theme.dim()), area.width);
+        buf.set_line(
+            area.x,
+            area.y,
+            &Line::styled(header, theme.dim()),
+            area.width,
+        );
         if runs.is_empty() {
             let empty = Line::styled("  no runs yet: run the sample (press 5)", theme.dim());
             buf.set_line(area.x, area.y + 1, &empty, area.width);
@@ -60,7 +70,10 @@ impl RunsView {
         let rows = usize::from(area.height - 1);
         let first = (self.selected + 1).saturating_sub(rows);
         for (y, (i, run)) in (area.y + 1..).zip(runs.iter().enumerate().skip(first).take(rows)) {
-            let line = Line::styled(row(run, i == self.selected), style(run, i == self.selected, theme));
+            let line = Line::styled(
+                row(run, i == self.selected),
+                style(run, i == self.selected, theme),
+            );
             buf.set_line(area.x, y, &line, area.width);
         }
     }

@@ -60,22 +60,35 @@ impl SampleForm {
     /// Takes the close code choices from synced metadata, keeping the pick when it still exists.
     pub fn set_choices(&mut self, metadata: Option<&TableMetadata>) {
         let wanted = self.close_code();
-        self.choices = metadata.and_then(|m| m.field("close_code")).map(|f| f.choices.clone()).unwrap_or_default();
-        self.code = self.choices.iter().position(|c| c.value == wanted).unwrap_or(0);
+        self.choices = metadata
+            .and_then(|m| m.field("close_code"))
+            .map(|f| f.choices.clone())
+            .unwrap_or_default();
+        self.code = self
+            .choices
+            .iter()
+            .position(|c| c.value == wanted)
+            .unwrap_or(0);
     }
 
     /// The close code value picked, or the sample's when no choices are synced.
     pub fn close_code(&self) -> String {
-        self.choices
-            .get(self.code)
-            .map_or_else(|| CloseRequest::sample(SAMPLE_RECORD).close_code, |c| c.value.clone())
+        self.choices.get(self.code).map_or_else(
+            || CloseRequest::sample(SAMPLE_RECORD).close_code,
+            |c| c.value.clone(),
+        )
     }
 
     /// The change the form describes.
     pub fn request(&self) -> CloseRequest {
         CloseRequest {
             number: self.number.clone(),
-            target_state: if self.resolve_only { state::RESOLVED } else { state::CLOSED }.to_owned(),
+            target_state: if self.resolve_only {
+                state::RESOLVED
+            } else {
+                state::CLOSED
+            }
+            .to_owned(),
             close_code: self.close_code(),
             close_notes: self.notes.value(),
             work_note: self.work_note.value(),
@@ -106,8 +119,16 @@ impl SampleForm {
             _ => {}
         }
         if self.typing() {
-            let input = if self.focus == NOTES { &mut self.notes } else { &mut self.work_note };
-            return if input.handle_key(key) { Action::Done } else { Action::Ignored };
+            let input = if self.focus == NOTES {
+                &mut self.notes
+            } else {
+                &mut self.work_note
+            };
+            return if input.handle_key(key) {
+                Action::Done
+            } else {
+                Action::Ignored
+            };
         }
         self.choice_key(key.code)
     }
@@ -173,7 +194,8 @@ impl SampleForm {
         if area.width == 0 || area.height == 0 {
             return;
         }
-        let [title, body] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+        let [title, body] =
+            Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
         let heading = Line::from(vec![
             Span::styled("05 run-first-sample", theme.title()),
             Span::styled(": dry run first, then one live closure", theme.dim()),
@@ -181,11 +203,14 @@ impl SampleForm {
         buf.set_line(title.x, title.y, &heading, title.width);
         if body.width >= 70 {
             let [left, right] =
-                Layout::horizontal([Constraint::Percentage(40), Constraint::Fill(1)]).spacing(1).areas(body);
+                Layout::horizontal([Constraint::Percentage(40), Constraint::Fill(1)])
+                    .spacing(1)
+                    .areas(body);
             render_record(left, buf, facts.record.as_ref(), theme, true);
             self.render_change(right, buf, theme);
         } else {
-            let [top, bottom] = Layout::vertical([Constraint::Length(3), Constraint::Fill(1)]).areas(body);
+            let [top, bottom] =
+                Layout::vertical([Constraint::Length(3), Constraint::Fill(1)]).areas(body);
             render_record(top, buf, facts.record.as_ref(), theme, false);
             self.render_change(bottom, buf, theme);
         }
@@ -201,18 +226,31 @@ impl SampleForm {
         .areas(area);
         self.render_state(head, buf, theme);
         self.render_codes(code, buf, theme);
-        self.notes.render_boxed(notes, buf, "Resolution notes (close_notes)", self.focus == NOTES, theme);
+        self.notes.render_boxed(
+            notes,
+            buf,
+            "Resolution notes (close_notes)",
+            self.focus == NOTES,
+            theme,
+        );
         let title = "Work note (appended to the journal)";
-        self.work_note.render_boxed(work, buf, title, self.focus == WORK_NOTE, theme);
+        self.work_note
+            .render_boxed(work, buf, title, self.focus == WORK_NOTE, theme);
     }
 
     fn render_state(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
-        let heading = Line::styled(format!("Requested change to {}", self.number), theme.heading());
+        let heading = Line::styled(
+            format!("Requested change to {}", self.number),
+            theme.heading(),
+        );
         buf.set_line(area.x, area.y, &heading, area.width);
         let (word, note) = if self.resolve_only {
             ("Resolved (6)", "reversible: can go back to In Progress")
         } else {
-            ("Closed (7)", "one-way: t offers Resolved, the reversible path")
+            (
+                "Closed (7)",
+                "one-way: t offers Resolved, the reversible path",
+            )
         };
         let line = Line::from(vec![
             marker(self.focus == STATE, theme),
@@ -242,10 +280,21 @@ impl SampleForm {
         ]);
         buf.set_line(area.x, area.y, &line, area.width);
         let rows = usize::from(area.height - 1);
-        let first = self.code.saturating_sub(rows / 2).min(self.choices.len().saturating_sub(rows));
-        for (y, (i, choice)) in (area.y + 1..).zip(self.choices.iter().enumerate().skip(first).take(rows)) {
+        let first = self
+            .code
+            .saturating_sub(rows / 2)
+            .min(self.choices.len().saturating_sub(rows));
+        for (y, (i, choice)) in
+            (area.y + 1..).zip(self.choices.iter().enumerate().skip(first).take(rows))
+        {
             let picked = i == self.code;
-            let style = if picked && focused { theme.selected() } else if picked { theme.heading() } else { theme.text() };
+            let style = if picked && focused {
+                theme.selected()
+            } else if picked {
+                theme.heading()
+            } else {
+                theme.text()
+            };
             let mark = if picked { "  ● " } else { "    " };
             let text = format!("{mark}{}", one_line(&choice.label));
             buf.set_line(area.x, y, &Line::styled(text, style), area.width);
@@ -254,7 +303,11 @@ impl SampleForm {
 }
 
 fn marker(focused: bool, theme: Theme) -> Span<'static> {
-    if focused { Span::styled("▶ ", theme.focus()) } else { Span::raw("  ") }
+    if focused {
+        Span::styled("▶ ", theme.focus())
+    } else {
+        Span::raw("  ")
+    }
 }
 
 fn label_style(focused: bool, theme: Theme) -> ratatui::style::Style {
@@ -266,11 +319,17 @@ fn render_record(area: Rect, buf: &mut Buffer, record: Option<&Record>, theme: T
     let mut doc = Doc::new();
     let Some(record) = record else {
         doc.push(Line::styled("Starting record: reading…", theme.dim()));
-        doc.push(Line::styled("(r reads it again; Ctrl-R resets the sandbox story)", theme.dim()));
+        doc.push(Line::styled(
+            "(r reads it again; Ctrl-R resets the sandbox story)",
+            theme.dim(),
+        ));
         doc.render(area, buf, &mut Scroll::default());
         return;
     };
-    doc.push(Line::styled(format!("Starting record {} as read", one_line(record.number())), theme.heading()));
+    doc.push(Line::styled(
+        format!("Starting record {} as read", one_line(record.number())),
+        theme.heading(),
+    ));
     if full {
         record_fields(&mut doc, record, theme);
     } else {
@@ -301,14 +360,23 @@ fn record_fields(doc: &mut Doc, record: &Record, theme: Theme) {
         let value = record.display(field);
         let mut lines = clean_lines(or_empty(value)).into_iter();
         let first = lines.next().unwrap_or_default();
-        let first = Line::from(vec![Span::styled(pad(label, 13), theme.dim()), Span::raw(first)]);
+        let first = Line::from(vec![
+            Span::styled(pad(label, 13), theme.dim()),
+            Span::raw(first),
+        ]);
         doc.push_hanging(13, first);
         for more in lines {
-            doc.push_hanging(13, Line::from(vec![Span::raw(pad("", 13)), Span::raw(more)]));
+            doc.push_hanging(
+                13,
+                Line::from(vec![Span::raw(pad("", 13)), Span::raw(more)]),
+            );
         }
     }
     let version = format!("sys_mod_count {}", record.mod_count());
-    doc.push(Line::from(vec![Span::styled(pad("Version", 13), theme.dim()), Span::raw(version)]));
+    doc.push(Line::from(vec![
+        Span::styled(pad("Version", 13), theme.dim()),
+        Span::raw(version),
+    ]));
 }
 
 fn or_empty(value: &str) -> &str {

@@ -28,7 +28,10 @@ impl Doc {
 
     /// Adds a line; its continuations start at the left edge.
     pub fn push(&mut self, line: impl Into<Line<'static>>) {
-        self.lines.push(DocLine { line: line.into(), prefix: None });
+        self.lines.push(DocLine {
+            line: line.into(),
+            prefix: None,
+        });
         self.cache = None;
     }
 
@@ -36,14 +39,20 @@ impl Doc {
     pub fn push_prefixed(&mut self, prefix: Span<'static>, rest: Vec<Span<'static>>) {
         let mut spans = vec![prefix.clone()];
         spans.extend(rest);
-        self.lines.push(DocLine { line: Line::from(spans), prefix: Some(prefix) });
+        self.lines.push(DocLine {
+            line: Line::from(spans),
+            prefix: Some(prefix),
+        });
         self.cache = None;
     }
 
     /// Adds a line whose continuations are indented by `indent` columns (a hanging indent).
     pub fn push_hanging(&mut self, indent: usize, line: impl Into<Line<'static>>) {
         let prefix = Span::raw(" ".repeat(indent));
-        self.lines.push(DocLine { line: line.into(), prefix: Some(prefix) });
+        self.lines.push(DocLine {
+            line: line.into(),
+            prefix: Some(prefix),
+        });
         self.cache = None;
     }
 
@@ -64,10 +73,16 @@ impl Doc {
     /// The lines wrapped to `width`, computed once per width.
     pub fn wrapped(&mut self, width: u16) -> &[Line<'static>] {
         if self.cache.as_ref().is_none_or(|(w, _)| *w != width) {
-            let lines = self.lines.iter().flat_map(|l| wrap(l, usize::from(width))).collect();
+            let lines = self
+                .lines
+                .iter()
+                .flat_map(|l| wrap(l, usize::from(width)))
+                .collect();
             self.cache = Some((width, lines));
         }
-        self.cache.as_ref().map_or(&[], |(_, lines)| lines.as_slice())
+        self.cache
+            .as_ref()
+            .map_or(&[], |(_, lines)| lines.as_slice())
     }
 
     /// Draws the visible part of the document at the scroll offset, clamping the offset.
@@ -77,7 +92,10 @@ impl Doc {
         }
         let lines = self.wrapped(area.width);
         scroll.fit(lines.len(), usize::from(area.height));
-        let visible = lines.iter().skip(scroll.offset).take(usize::from(area.height));
+        let visible = lines
+            .iter()
+            .skip(scroll.offset)
+            .take(usize::from(area.height));
         for (row, line) in (area.y..).zip(visible) {
             buf.set_line(area.x, row, line, area.width);
         }
@@ -106,7 +124,9 @@ impl Scroll {
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => self.offset = self.offset.saturating_add(1),
             KeyCode::Up | KeyCode::Char('k') => self.offset = self.offset.saturating_sub(1),
-            KeyCode::PageDown | KeyCode::Char(' ') => self.offset = self.offset.saturating_add(page),
+            KeyCode::PageDown | KeyCode::Char(' ') => {
+                self.offset = self.offset.saturating_add(page)
+            }
             KeyCode::PageUp => self.offset = self.offset.saturating_sub(page),
             KeyCode::Home | KeyCode::Char('g') => self.offset = 0,
             KeyCode::End | KeyCode::Char('G') => self.offset = usize::MAX,
@@ -126,7 +146,11 @@ impl Scroll {
     /// "lines 1-20 of 300" for a position hint.
     pub fn position(&self) -> String {
         let last = (self.offset + self.height).min(self.total);
-        format!("lines {}-{last} of {}", (self.offset + 1).min(last.max(1)), self.total)
+        format!(
+            "lines {}-{last} of {}",
+            (self.offset + 1).min(last.max(1)),
+            self.total
+        )
     }
 }
 
@@ -134,7 +158,10 @@ impl Scroll {
 fn wrap(doc_line: &DocLine, width: usize) -> Vec<Line<'static>> {
     let style = doc_line.line.style;
     let prefix_width = doc_line.prefix.as_ref().map_or(0, Span::width);
-    let prefix_chars = doc_line.prefix.as_ref().map_or(0, |p| p.content.chars().count());
+    let prefix_chars = doc_line
+        .prefix
+        .as_ref()
+        .map_or(0, |p| p.content.chars().count());
     let cells: Vec<(char, ratatui::style::Style)> = doc_line
         .line
         .spans
@@ -144,8 +171,16 @@ fn wrap(doc_line: &DocLine, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < cells.len() || out.is_empty() {
-        let room = if out.is_empty() || prefix_width >= width { width } else { width - prefix_width };
-        let floor = if out.is_empty() { start + prefix_chars } else { start };
+        let room = if out.is_empty() || prefix_width >= width {
+            width
+        } else {
+            width - prefix_width
+        };
+        let floor = if out.is_empty() {
+            start + prefix_chars
+        } else {
+            start
+        };
         let end = break_point(&cells, start, floor, room.max(1));
         let mut spans = Vec::new();
         if !out.is_empty() && prefix_width < width {
@@ -160,7 +195,12 @@ fn wrap(doc_line: &DocLine, width: usize) -> Vec<Line<'static>> {
 
 /// The end of the row that starts at `start`: the last space after `floor` that fits, else a
 /// hard break. A row always takes at least one character, so wrapping always ends.
-fn break_point(cells: &[(char, ratatui::style::Style)], start: usize, floor: usize, room: usize) -> usize {
+fn break_point(
+    cells: &[(char, ratatui::style::Style)],
+    start: usize,
+    floor: usize,
+    room: usize,
+) -> usize {
     let mut used = 0;
     let mut last_space = None;
     for (i, (c, _)) in cells.iter().enumerate().skip(start) {
@@ -181,7 +221,11 @@ fn break_point(cells: &[(char, ratatui::style::Style)], start: usize, floor: usi
 }
 
 fn skip_one_space(cells: &[(char, ratatui::style::Style)], at: usize) -> usize {
-    if cells.get(at).is_some_and(|(c, _)| *c == ' ') { at + 1 } else { at }
+    if cells.get(at).is_some_and(|(c, _)| *c == ' ') {
+        at + 1
+    } else {
+        at
+    }
 }
 
 /// Groups runs of equally styled characters back into spans.
@@ -201,14 +245,20 @@ mod tests {
     use super::*;
 
     fn text(lines: &[Line<'_>]) -> Vec<String> {
-        lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect()
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
     }
 
     #[test]
     fn long_lines_wrap_at_spaces_and_keep_their_marker() {
         let mut doc = Doc::new();
         doc.push_prefixed(Span::raw("+ "), vec![Span::raw("alpha beta gamma delta")]);
-        assert_eq!(text(doc.wrapped(12)), ["+ alpha beta", "+ gamma", "+ delta"]);
+        assert_eq!(
+            text(doc.wrapped(12)),
+            ["+ alpha beta", "+ gamma", "+ delta"]
+        );
     }
 
     #[test]
@@ -217,7 +267,10 @@ mod tests {
         for i in 0..10_000 {
             doc.push(format!("line {i}"));
         }
-        let mut scroll = Scroll { offset: 20_000, ..Scroll::default() };
+        let mut scroll = Scroll {
+            offset: 20_000,
+            ..Scroll::default()
+        };
         let mut buf = Buffer::empty(Rect::new(0, 0, 10, 3));
         doc.render(buf.area, &mut buf, &mut scroll);
         assert_eq!(scroll.offset, 9_997);

@@ -23,7 +23,10 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 /// Splits text into lines (`\n`, `\r\n` or a lone `\r`) and cleans each one.
 pub fn clean_lines(text: &str) -> Vec<String> {
     let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
-    normalised.split('\n').map(|line| clean(line).into_owned()).collect()
+    normalised
+        .split('\n')
+        .map(|line| clean(line).into_owned())
+        .collect()
 }
 
 /// One line for a single-line cell: newlines become ` ⏎ ` so nothing is hidden.

@@ -26,14 +26,20 @@ impl Widget for &StatusBar<'_> {
         }
         let theme = self.theme;
         buf.set_style(area, theme.status());
-        let mode_style = if self.live { theme.live() } else { theme.dry_run() };
+        let mode_style = if self.live {
+            theme.live()
+        } else {
+            theme.dry_run()
+        };
         let target = sanitize::truncate(&sanitize::one_line(self.target), 40);
         let left = Line::from(vec![
             Span::raw(" "),
             Span::styled(format!(" {} ", self.mode), mode_style),
             Span::raw(format!(" {target} ")),
         ]);
-        let left_width = u16::try_from(left.width()).unwrap_or(u16::MAX).min(area.width);
+        let left_width = u16::try_from(left.width())
+            .unwrap_or(u16::MAX)
+            .min(area.width);
         buf.set_line(area.x, area.y, &left, area.width);
 
         let hints = Line::from(hint_spans(self.hints, theme));

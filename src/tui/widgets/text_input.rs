@@ -22,7 +22,10 @@ pub struct TextInput {
 impl TextInput {
     /// A single-line input holding `value`.
     pub fn single(value: &str) -> Self {
-        let mut input = Self { area: TextArea::new(vec![one_line(value)]), multi_line: false };
+        let mut input = Self {
+            area: TextArea::new(vec![one_line(value)]),
+            multi_line: false,
+        };
         input.area.move_cursor(CursorMove::End);
         input.area.set_cursor_line_style(Style::new());
         input.set_focus(false);
@@ -44,7 +47,10 @@ impl TextInput {
         area.move_cursor(CursorMove::Bottom);
         area.move_cursor(CursorMove::End);
         area.set_cursor_line_style(Style::new());
-        let mut input = Self { area, multi_line: true };
+        let mut input = Self {
+            area,
+            multi_line: true,
+        };
         input.set_focus(false);
         input
     }
@@ -58,7 +64,11 @@ impl TextInput {
     pub fn set_value(&mut self, value: &str) {
         let mask = self.area.mask_char();
         let cursor = self.area.cursor_style();
-        *self = if self.multi_line { Self::multi(value) } else { Self::single(value) };
+        *self = if self.multi_line {
+            Self::multi(value)
+        } else {
+            Self::single(value)
+        };
         if let Some(mask) = mask {
             self.area.set_mask_char(mask);
         }
@@ -126,7 +136,11 @@ impl TextInput {
     /// Inserts pasted text; control characters are dropped, and newlines too on one line.
     pub fn paste(&mut self, text: &str) {
         let text = text.replace("\r\n", "\n");
-        let text = if self.multi_line { text.as_str() } else { text.trim_end_matches('\n') };
+        let text = if self.multi_line {
+            text.as_str()
+        } else {
+            text.trim_end_matches('\n')
+        };
         let cleaned: String = text
             .chars()
             .filter_map(|c| match c {
@@ -141,7 +155,11 @@ impl TextInput {
 
     /// Shows or hides the cursor; only the focused input draws one.
     pub fn set_focus(&mut self, focused: bool) {
-        let cursor = if focused { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
+        let cursor = if focused {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
         self.area.set_cursor_style(cursor);
     }
 
@@ -154,12 +172,26 @@ impl TextInput {
     }
 
     /// Draws a multi-line input inside a titled border.
-    pub fn render_boxed(&self, area: Rect, buf: &mut Buffer, title: &str, focused: bool, theme: Theme) {
+    pub fn render_boxed(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        title: &str,
+        focused: bool,
+        theme: Theme,
+    ) {
         if area.width < 3 || area.height < 3 {
             return;
         }
-        let border = if focused { theme.focus() } else { theme.border() };
-        let block = Block::new().borders(Borders::ALL).border_style(border).title(title.to_owned());
+        let border = if focused {
+            theme.focus()
+        } else {
+            theme.border()
+        };
+        let block = Block::new()
+            .borders(Borders::ALL)
+            .border_style(border)
+            .title(title.to_owned());
         let inner = block.inner(area);
         block.render(area, buf);
         self.render(inner, buf);
@@ -194,7 +226,11 @@ mod tests {
         input.paste("hunter2\n");
         let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
         input.render(buf.area, &mut buf);
-        let drawn: String = buf.content.iter().map(ratatui::buffer::Cell::symbol).collect();
+        let drawn: String = buf
+            .content
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect();
         assert!(!drawn.contains("hunter2"), "{drawn}");
         assert!(drawn.starts_with("•••••••"), "{drawn}");
         assert_eq!(input.value(), "hunter2");
