@@ -91,6 +91,22 @@ async fn a_change_by_someone_else_makes_the_old_digest_stale() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_close_code_retired_after_the_dry_run_is_caught_before_the_write() {
+    let peer = SandboxPeer::serve().await;
+    let cli = Cli::connected_to(&peer.base_url());
+    let digest = dry_run(&cli);
+    peer.set_faults(actionplane::sandbox::Faults { legacy_close_codes: true, ..Default::default() });
+
+    let args = live_args(&digest);
+    let out = cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("close_code=`Duplicate` no longer a current choice"), "{stderr}");
+    assert_eq!(peer.record("INC-42").await["state"], "2", "nothing was written");
+    peer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_process_killed_at_each_point_is_reconciled_with_exactly_one_work_note() {
     for point in actionplane::workspace::CRASH_POINTS {
         let cli = Cli::connected();

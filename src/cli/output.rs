@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::domain::incident::local_time;
 use crate::domain::metadata::TableMetadata;
 use crate::domain::onboarding::ValidationReport;
 use crate::domain::preview::{ChangeKind, Preview, line_diff};
@@ -58,7 +59,8 @@ impl Output {
                     let _ = writeln!(
                         text,
                         "Synced {} fields at {}.",
-                        result.fields, result.synced_at
+                        result.fields,
+                        local_time(&result.synced_at)
                     );
                     if !result.missing.is_empty() {
                         let _ =
@@ -213,7 +215,7 @@ impl Output {
                     r.mode.as_str(),
                     r.state,
                     r.number,
-                    r.created_at
+                    local_time(&r.created_at)
                 );
                 if summary.interrupted {
                     let _ = write!(text, "  INTERRUPTED: settle it with `actionplane runs reconcile {}`", r.id);
@@ -240,7 +242,10 @@ impl Output {
                 let _ = writeln!(
                     text,
                     "Approval: {} on {} at {}: {}",
-                    a.approver, a.host, a.approved_at, a.reason
+                    a.approver,
+                    a.host,
+                    local_time(&a.approved_at),
+                    a.reason
                 );
             }
             let _ = writeln!(
@@ -355,7 +360,7 @@ fn metadata_text(m: &TableMetadata) -> String {
         "{} (hierarchy {}), synced {}\n",
         m.table,
         m.hierarchy.join(" -> "),
-        m.synced_at
+        local_time(&m.synced_at)
     );
     let _ = writeln!(
         text,
@@ -401,7 +406,9 @@ fn preview_text(run: &GovernedRun, p: &Preview) -> String {
     let _ = writeln!(
         text,
         "Record sys_id {} at version {} (updated {})",
-        p.sys_id, p.mod_count, p.updated_on
+        p.sys_id,
+        p.mod_count,
+        local_time(&p.updated_on)
     );
     text.push_str("Changes:\n");
     for c in &p.changes {
@@ -468,7 +475,11 @@ fn audit_text(events: &[AuditEvent]) -> String {
         let _ = writeln!(
             text,
             "#{:<5} {} {:<28} {:<24} {}",
-            e.seq, e.at, e.kind, run, e.actor
+            e.seq,
+            local_time(&e.at),
+            e.kind,
+            run,
+            e.actor
         );
     }
     text

@@ -93,3 +93,50 @@ pub struct JournalEntry {
     pub created_on: String,
     pub created_by: String,
 }
+
+/// Turns a raw ServiceNow date (UTC, `YYYY-MM-DD HH:MM:SS`) into local time with the zone
+/// named, e.g. `2026-05-04 13:20:07 Europe/Berlin (UTC+02:00)`. Odd input is shown as given.
+pub fn local_time(raw_utc: &str) -> String {
+    let zone = iana_time_zone::get_timezone().unwrap_or_else(|_| "local".to_owned());
+    local_time_in(raw_utc, &chrono::Local, &zone)
+}
+
+/// [`local_time`] for a given offset and zone name (testable without touching `TZ`).
+pub fn local_time_in<Tz: chrono::TimeZone>(raw_utc: &str, tz: &Tz, zone: &str) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let Ok(naive) = chrono::NaiveDateTime::parse_from_str(raw_utc.trim(), "%Y-%m-%d %H:%M:%S")
+    else {
+        return raw_utc.to_owned();
+    };
+    let local = naive.and_utc().with_timezone(tz);
+    let offset = local.format("%:z").to_string();
+    if offset == "+00:00" && (zone == "UTC" || zone == "Etc/UTC" || zone == "local") {
+        return format!("{} UTC", local.format("%Y-%m-%d %H:%M:%S"));
+    }
+    format!("{} {zone} (UTC{offset})", local.format("%Y-%m-%d %H:%M:%S"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_utc_dates_are_shown_in_local_time_with_the_zone() {
+        let berlin_summer = chrono::FixedOffset::east_opt(2 * 3600).unwrap();
+        assert_eq!(
+            local_time_in("2026-05-04 11:20:07", &berlin_summer, "Europe/Berlin"),
+            "2026-05-04 13:20:07 Europe/Berlin (UTC+02:00)"
+        );
+        assert_eq!(
+            local_time_in("2026-05-04 11:20:07", &chrono::Utc, "UTC"),
+            "2026-05-04 11:20:07 UTC"
+        );
+        assert_eq!(local_time_in("", &chrono::Utc, "UTC"), "");
+        assert_eq!(
+            local_time_in("05/04/2026", &chrono::Utc, "UTC"),
+            "05/04/2026"
+        );
+    }
+}

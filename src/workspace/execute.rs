@@ -101,6 +101,9 @@ impl Workspace {
         if let Some(stale) = self.staleness(preview, &current)? {
             return self.settle(run, RunState::Stale, &stale.0, stale.1);
         }
+        if let Some(stale) = self.choices_gone(&client, preview).await? {
+            return self.settle(run, RunState::Stale, &stale.0, stale.1);
+        }
 
         let body: serde_json::Map<_, _> = writes_with_marker(preview, &run.id)
             .into_iter()
@@ -260,6 +263,43 @@ impl Workspace {
             return Ok(Some((text, detail)));
         }
         Ok(None)
+    }
+
+    /// Re-reads the instance's current choices for the written choice fields: ServiceNow drops
+    /// an unknown choice silently, so a value retired since the sync must be caught here.
+    async fn choices_gone(
+        &self,
+        client: &Client,
+        preview: &Preview,
+    ) -> Result<Option<(String, serde_json::Value)>> {
+        let synced = self.metadata()?.ok_or(WorkspaceError::NoMetadata)?;
+        let fields: Vec<String> = preview
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Set && !c.after.is_empty())
+            .filter(|c| synced.field(&c.field).is_some_and(|f| !f.choices.is_empty()))
+            .map(|c| c.field.clone())
+            .collect();
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let current = client.sync_metadata(INCIDENT, &fields).await?;
+        let gone: Vec<String> = preview
+            .changes
+            .iter()
+            .filter(|c| fields.contains(&c.field))
+            .filter(|c| current.field(&c.field).is_none_or(|f| f.choice_label(&c.after).is_none()))
+            .map(|c| format!("{}=`{}`", c.field, c.after))
+            .collect();
+        if gone.is_empty() {
+            return Ok(None);
+        }
+        let text = format!(
+            "stale: {} no longer a current choice on the instance, which would drop it silently; \
+             sync metadata and preview again",
+            gone.join(", ")
+        );
+        Ok(Some((text, json!({"choicesGone": gone}))))
     }
 
     /// Settles a run that a stopped process left executing: re-reads the record; if the write

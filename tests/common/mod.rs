@@ -133,10 +133,11 @@ impl SandboxPeer {
     }
 
     pub fn set_slow_ms(&self, ms: u64) {
-        self.handle.set_faults(Faults {
-            slow_ms: ms,
-            ..Faults::default()
-        });
+        self.set_faults(Faults { slow_ms: ms, ..Faults::default() });
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.handle.set_faults(faults);
     }
 
     async fn get(&self, path: &str) -> Value {
