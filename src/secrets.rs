@@ -105,6 +105,11 @@ pub fn account(instance: &str, username: &str) -> String {
     format!("{username}@{instance}")
 }
 
+/// The account name under which an OAuth application's client secret is kept.
+pub fn oauth_account(instance: &str, client_id: &str) -> String {
+    format!("oauth-client:{client_id}@{instance}")
+}
+
 impl SecretStore {
     /// The real stores of this machine.
     pub fn system() -> Self {
@@ -323,4 +328,78 @@ fn with_timeout<T: Send + 'static>(
             PROBE_TIMEOUT.as_secs()
         ))
     })
+}
+
+/// OAuth tokens of one account, kept where its password is: memory for this process, and the
+/// keyring or session keyring when that is the account's store. Never in SQLite or a file.
+pub struct CredentialVault {
+    store: SecretStore,
+    account: String,
+    kind: StoreKind,
+}
+
+impl CredentialVault {
+    pub fn new(store: SecretStore, account: &str, kind: StoreKind) -> Self {
+        Self {
+            store,
+            account: format!("tokens:{account}"),
+            kind,
+        }
+    }
+
+    fn backend(&self) -> Option<Backend> {
+        match self.kind {
+            StoreKind::Keyring if self.store.system => Some(Backend::SecretService),
+            StoreKind::Session if self.store.system => Some(Backend::Session),
+            _ => None,
+        }
+    }
+}
+
+impl crate::servicenow::TokenVault for CredentialVault {
+    fn load(&self) -> Option<crate::servicenow::OAuthTokens> {
+        let remembered = self
+            .store
+            .memory
+            .lock()
+            .expect("secret memory")
+            .get(&self.account)
+            .cloned();
+        let text = match (remembered, self.backend()) {
+            (Some(text), _) => text,
+            (None, Some(backend)) => with_timeout(keyring_get(backend, &self.account))
+                .ok()
+                .flatten()?,
+            (None, None) => return None,
+        };
+        serde_json::from_str(&text).ok()
+    }
+
+    fn save(&self, tokens: &crate::servicenow::OAuthTokens) {
+        let Ok(text) = serde_json::to_string(tokens) else {
+            return;
+        };
+        self.store
+            .memory
+            .lock()
+            .expect("secret memory")
+            .insert(self.account.clone(), text.clone());
+        if let Some(backend) = self.backend() {
+            if let Err(reason) = with_timeout(keyring_set(backend, &self.account, &text)) {
+                tracing::warn!("OAuth tokens kept for this process only: {reason}");
+            }
+        }
+    }
+
+    fn clear(&self) {
+        self.store
+            .memory
+            .lock()
+            .expect("secret memory")
+            .remove(&self.account);
+        if let Some(backend) = self.backend() {
+            // Keyrings cannot hold an empty value: a stale marker makes `load` parse nothing.
+            let _ = with_timeout(keyring_set(backend, &self.account, "cleared"));
+        }
+    }
 }

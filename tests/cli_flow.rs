@@ -226,3 +226,46 @@ fn a_bad_payload_names_each_field_and_saves_nothing() {
     }
     assert_eq!(cli.json(&["onboarding"])["target"], Value::Null);
 }
+
+#[test]
+fn the_oauth_password_grant_closes_the_sample_too() {
+    let cli = Cli::new();
+    let payload = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/connect-sandbox-oauth.json"
+    );
+    let connect = cli.json(&["connect", "--file", payload]);
+    assert_eq!(connect["validation"]["outcome"], "ok", "{connect:#}");
+    let dry = cli.json(&[
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--dry-run",
+    ]);
+    let digest = dry["digest"].as_str().unwrap();
+    let live = cli.json(&[
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--live",
+        "--approve-digest",
+        digest,
+        "--reason",
+        "duplicate",
+    ]);
+    assert_eq!(live["state"], "verified", "{live:#}");
+
+    let secret = "sandbox-oauth-Secr3t!";
+    for entry in std::fs::read_dir(cli.db.parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(
+            !found,
+            "the OAuth client secret leaked into {}",
+            path.display()
+        );
+    }
+}

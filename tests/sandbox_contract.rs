@@ -580,6 +580,220 @@ async fn unknown_tables_and_records_get_the_contract_errors() {
     assert_eq!(body, expected);
 }
 
+/// The S10 refusal, byte for byte.
+const TOKEN_REFUSED: &str = r#"{"error_description":"access_denied","error":"server_error"}"#;
+
+fn password_form(password: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "password"),
+            ("client_id", sandbox::OAUTH_CLIENT_ID),
+            ("client_secret", sandbox::OAUTH_CLIENT_SECRET),
+            ("username", sandbox::INTEGRATION_USER),
+            ("password", password),
+        ])
+        .finish()
+}
+
+fn refresh_form(refresh_token: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "refresh_token"),
+            ("client_id", sandbox::OAUTH_CLIENT_ID),
+            ("client_secret", sandbox::OAUTH_CLIENT_SECRET),
+            ("refresh_token", refresh_token),
+        ])
+        .finish()
+}
+
+impl Sandbox {
+    /// `POST /oauth_token.do` with a form; the status and the body as text.
+    async fn token(&self, form: String) -> (StatusCode, String) {
+        let response = self
+            .request(Method::POST, "/oauth_token.do", None)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(form)
+            .send()
+            .await
+            .expect("token endpoint answered");
+        let status = response.status();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json;charset=UTF-8"
+        );
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn bearer_get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::GET, path, None)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET answered");
+        let status = response.status();
+        (status, response.json().await.expect("JSON body"))
+    }
+}
+
+#[tokio::test]
+async fn the_token_endpoint_grants_and_refreshes_in_the_s10_shape() {
+    let sb = sandbox().await;
+    let (status, text) = sb.token(password_form(sandbox::INTEGRATION_PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK);
+    let keys = [
+        "\"access_token\"",
+        "\"refresh_token\"",
+        "\"scope\"",
+        "\"token_type\"",
+        "\"expires_in\"",
+    ];
+    let positions: Vec<usize> = keys.iter().map(|k| text.find(k).expect(k)).collect();
+    assert!(positions.is_sorted(), "keys in the S10 order: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["scope"], "useraccount");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 1799);
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+
+    let path = format!("/api/now/table/incident/{SAMPLE_ID}?sysparm_fields=number");
+    let (status, record) = sb.bearer_get(&path, &access).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(record["result"]["number"], "INC-42");
+
+    let (status, text) = sb.token(refresh_form(&refresh)).await;
+    assert_eq!(status, StatusCode::OK);
+    let renewed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(renewed["refresh_token"], refresh.as_str());
+    assert_ne!(renewed["access_token"], access.as_str());
+
+    // An expired bearer token gets the plain 401 of CONTRACT 1.3.
+    sb.handle.expire_oauth_tokens();
+    let (status, body) = sb.bearer_get(&path, &access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["message"], "User is not authenticated");
+    assert_eq!(body["status"], "failure");
+    let counted = sb.handle.stats();
+    assert_eq!((counted.password_grants, counted.refresh_grants), (1, 1));
+    assert_eq!((counted.bearer_calls, counted.refused_bearer_calls), (1, 1));
+}
+
+#[tokio::test]
+async fn every_refused_token_request_gets_the_same_opaque_401() {
+    let sb = sandbox().await;
+    let wrong_password = password_form("not-the-password");
+    let other_grant = "grant_type=client_credentials&client_id=actionplane-sandbox-client\
+                       &client_secret=sandbox-oauth-Secr3t%21"
+        .to_owned();
+    let wrong_scope = format!(
+        "{}&scope=admin",
+        password_form(sandbox::INTEGRATION_PASSWORD)
+    );
+    for form in [
+        wrong_password,
+        other_grant,
+        wrong_scope,
+        refresh_form("unknown"),
+    ] {
+        let (status, text) = sb.token(form.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{form}");
+        assert_eq!(text, TOKEN_REFUSED, "{form}");
+    }
+
+    // With the grant switched off even good credentials are refused the same way.
+    sb.handle.set_faults(Faults {
+        oauth_disabled: true,
+        ..Faults::default()
+    });
+    let (status, text) = sb.token(password_form(sandbox::INTEGRATION_PASSWORD)).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (StatusCode::UNAUTHORIZED, TOKEN_REFUSED)
+    );
+    assert_eq!(sb.handle.stats().refused_token_requests, 5);
+
+    sb.handle.set_faults(Faults {
+        oauth_token_seconds: 2,
+        ..Faults::default()
+    });
+    let (status, text) = sb.token(password_form(sandbox::INTEGRATION_PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.ends_with("\"expires_in\":2}"), "{text}");
+}
+
+#[tokio::test]
+async fn fault_switches_from_before_oauth_still_parse() {
+    let old = r#"{"hibernating":false,"rate_limited":false,"slow_ms":0,"server_error":false,
+        "deny_close":true,"legacy_close_codes":false,"legacy_401_text":false}"#;
+    let faults: Faults = serde_json::from_str(old).expect("older JSON parses");
+    assert!(faults.deny_close && !faults.oauth_disabled);
+    assert_eq!(faults.oauth_token_seconds, 0);
+
+    let sb = sandbox().await;
+    let response = sb
+        .request(Method::PUT, "/actionplane/sandbox/faults", None)
+        .header("content-type", "application/json")
+        .body(old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let shown: Value = response.json().await.unwrap();
+    assert_eq!(shown["oauth_disabled"], false);
+    assert_eq!(shown["oauth_token_seconds"], 0);
+}
+
+#[tokio::test]
+async fn the_registry_entry_is_for_admins_and_never_shows_the_secret() {
+    let sb = sandbox().await;
+    let (status, body) = sb.get("/api/now/table/oauth_entity", INTEGRATION).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"], json!([]));
+    let (_, body) = sb.get("/api/now/table/oauth_entity", ADMIN).await;
+    let entry = &body["result"][0];
+    assert_eq!(entry["client_id"], sandbox::OAUTH_CLIENT_ID);
+    assert_eq!(entry["active"], "true");
+    assert!(!body.to_string().contains(sandbox::OAUTH_CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn dictionary_overrides_make_inherited_fields_mandatory_on_incident() {
+    let sb = sandbox().await;
+    let path = "/api/now/table/sys_dictionary_override?sysparm_query=name=incident\
+                ^elementINshort_description,state^ORDERBYelement";
+    let (status, body) = sb.get(path, INTEGRATION).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = body["result"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let short = &rows[0];
+    assert_eq!(short["element"], "short_description");
+    assert_eq!(short["base_table"], "task");
+    assert_eq!(
+        (&short["mandatory"], &short["mandatory_override"]),
+        (&json!("true"), &json!("true"))
+    );
+    assert_eq!(rows[1]["element"], "state");
+    assert_eq!(rows[1]["default_value_override"], "true");
+
+    // The client applies only the flags whose override is switched on.
+    let client = actionplane::servicenow::Client::new(
+        &sb.handle.base_url(),
+        INTEGRATION.0,
+        actionplane::servicenow::Secret::new(INTEGRATION.1.to_owned()),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let fields = ["short_description", "state", "close_code"].map(str::to_owned);
+    let metadata = client.sync_metadata("incident", &fields).await.unwrap();
+    let entry = |name: &str| metadata.field(name).unwrap().entry.clone();
+    assert_eq!(entry("short_description").defined_on, "task");
+    assert!(entry("short_description").mandatory);
+    assert!(!entry("state").read_only && !entry("state").mandatory);
+    assert!(!entry("close_code").mandatory);
+}
+
 #[test]
 fn the_state_file_sits_next_to_the_app_database() {
     let app_db = std::path::Path::new("/var/lib/actionplane/actionplane.sqlite");

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actionplane::servicenow::{Client, Error, Secret};
+use actionplane::servicenow::{Client, Error, Progress, ProgressSink, Secret};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request};
@@ -15,6 +15,7 @@ use axum::routing::get;
 use base64::Engine as _;
 use rstest::rstest;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 const JSON: &str = "application/json;charset=UTF-8";
 const SYS_ID: &str = "3f1c2a9e47d0211004f2c8b2736d43a1";
@@ -24,6 +25,7 @@ type Headers = &'static [(&'static str, &'static str)];
 const NO_HEADERS: Headers = &[];
 const MFA: Headers = &[("X-MFA_TOKEN", "invalid")];
 const RETRY_1: Headers = &[("Retry-After", "1")];
+const RETRY_25: Headers = &[("Retry-After", "25")];
 
 // Bodies in the shapes of CONTRACT.md section 6, shared with the unit tests of `wire`.
 const S5: &str = include_str!("../src/servicenow/samples/s5_unauthorized.json");
@@ -485,6 +487,136 @@ async fn paging_refuses_a_repeated_page() {
     assert_eq!(queries.lock().expect("lock").len(), 2);
 }
 
+/// A progress sink that keeps every event, in order.
+fn recorder() -> (ProgressSink, Arc<Mutex<Vec<Progress>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let kept = events.clone();
+    let sink: ProgressSink = Arc::new(move |event| kept.lock().expect("lock").push(event));
+    (sink, events)
+}
+
+fn lines(events: &Mutex<Vec<Progress>>) -> Vec<String> {
+    let events = events.lock().expect("lock");
+    events.iter().map(ToString::to_string).collect()
+}
+
+#[tokio::test]
+async fn each_page_reports_the_rows_loaded_of_the_total() {
+    let (base, _) = journal_server(false).await;
+    let (sink, events) = recorder();
+    let client = client(&base).with_page_size(2).with_progress(sink);
+    client
+        .journal("incident", SYS_ID, "work_notes")
+        .await
+        .expect("journal");
+    assert_eq!(
+        lines(&events),
+        [
+            "loaded 2 of 5 work_notes entries",
+            "loaded 4 of 5 work_notes entries",
+            "loaded 5 of 5 work_notes entries",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_retry_wait_is_announced_before_it_starts() {
+    let (base, _) = scripted(vec![(429, RETRY_1)]).await;
+    let (sink, events) = recorder();
+    client(&base)
+        .with_progress(sink)
+        .read("incident", SYS_ID)
+        .await
+        .expect("read after the retry");
+    let what = format!("the incident record {SYS_ID}");
+    assert_eq!(
+        *events.lock().expect("lock"),
+        [Progress::Retrying {
+            what: what.clone(),
+            wait: Duration::from_secs(1),
+            attempt: 2,
+            of: 3,
+            reason: "rate-limited",
+        }]
+    );
+    assert_eq!(
+        lines(&events),
+        [format!("retrying {what} in 1 s (attempt 2 of 3)")]
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_retry_wait_ends_the_read_at_once() {
+    let (base, count) = scripted(vec![(429, RETRY_25)]).await;
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    // The operator presses cancel as soon as the countdown shows.
+    let sink: ProgressSink = Arc::new(move |event| {
+        if matches!(event, Progress::Retrying { .. }) {
+            cancel.cancel();
+        }
+    });
+    let error = client(&base)
+        .with_progress(sink)
+        .with_cancel(token)
+        .read("incident", SYS_ID)
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(error, Error::Cancelled), "{error:?}");
+    assert_eq!(error.kind(), "cancelled");
+    let text = error.to_string();
+    assert!(text.contains("cancelled by the operator") && text.contains("nothing was written"));
+    assert_eq!(count.load(Ordering::SeqCst), 1, "no second attempt");
+}
+
+/// Answers with a record, cancelling `token` as each request arrives (the operator pressing
+/// cancel while the call is on the wire).
+async fn cancelling_server(token: CancellationToken) -> (String, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    let router = Router::new().fallback(move || {
+        seen.fetch_add(1, Ordering::SeqCst);
+        token.cancel();
+        async { response(200, &[("content-type", JSON)], &record_body()) }
+    });
+    (serve(router).await, count)
+}
+
+#[tokio::test]
+async fn cancelling_cuts_off_a_read_in_flight_but_never_a_write() {
+    let token = CancellationToken::new();
+    let (base, count) = cancelling_server(token.clone()).await;
+    let reader = client(&base).with_cancel(token);
+    let error = reader
+        .read("incident", SYS_ID)
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(error, Error::Cancelled), "{error:?}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+
+    let token = CancellationToken::new();
+    let (base, count) = cancelling_server(token.clone()).await;
+    let writer = client(&base).with_cancel(token.clone());
+    let exchange = writer
+        .patch("incident", SYS_ID, &writes())
+        .await
+        .expect("the write in flight completes");
+    assert_eq!(exchange.status, 200);
+
+    // Once cancelled, neither a read nor a write leaves the machine.
+    assert!(token.is_cancelled());
+    let error = writer
+        .patch("incident", SYS_ID, &writes())
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(error, Error::Cancelled));
+    assert!(matches!(
+        writer.read("incident", SYS_ID).await,
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
 /// A server whose incident list holds `matches` rows for any number.
 async fn numbers(matches: usize) -> String {
     let handler = move |Query(query): Query<HashMap<String, String>>| {
@@ -645,7 +777,20 @@ fn choice_row(id: &str, table: &str, element: &str, value: &str, sequence: &str)
     })
 }
 
-/// Metadata rows in the shapes of S3/S4, with a parent `close_code` the child overrides.
+fn override_row(id: &str, element: &str, flags: &[(&str, &str)]) -> Value {
+    let mut row = json!({
+        "sys_id": id, "name": "incident", "base_table": "task", "element": element,
+        "mandatory": "false", "mandatory_override": "false",
+        "read_only": "false", "read_only_override": "false"
+    });
+    for (flag, value) in flags {
+        row[*flag] = json!(value);
+    }
+    row
+}
+
+/// Metadata rows in the shapes of S3/S4, with a parent `close_code` the child overrides, and
+/// dictionary overrides on incident.
 fn metadata_rows(table: &str, query: &str) -> Value {
     match (table, query) {
         ("sys_db_object", "name=incident") => {
@@ -658,6 +803,15 @@ fn metadata_rows(table: &str, query: &str) -> Value {
             dictionary_row("d3", "incident", "close_code", "Resolution code", "string"),
             dictionary_row("d4", "task", "close_code", "Close code", "string"),
         ]),
+        ("sys_dictionary_override", _) => json!([
+            override_row(
+                "o1",
+                "state",
+                &[("mandatory", "true"), ("mandatory_override", "true")]
+            ),
+            // A flag left set after its override was switched off does not count.
+            override_row("o2", "work_notes", &[("read_only", "true")]),
+        ]),
         _ => json!([
             choice_row("c1", "task", "state", "1", "1"),
             choice_row("c2", "task", "state", "7", "7"),
@@ -668,18 +822,40 @@ fn metadata_rows(table: &str, query: &str) -> Value {
     }
 }
 
+/// A metadata server that records `(table, sysparm_query)` of each call; its override table
+/// answers 403 unless `overrides_readable`.
+async fn metadata_server(overrides_readable: bool) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let handler = move |Path(table): Path<String>, Query(query): Query<HashMap<String, String>>| {
+        let filter = query["sysparm_query"].clone();
+        sink.lock()
+            .expect("lock")
+            .push((table.clone(), filter.clone()));
+        async move {
+            if table == "sys_dictionary_override" && !overrides_readable {
+                return response(403, &[("content-type", JSON)], NO_RIGHTS);
+            }
+            list(&metadata_rows(&table, &filter))
+        }
+    };
+    let router = Router::new().route("/api/now/table/{table}", get(handler));
+    (serve(router).await, seen)
+}
+
+fn synced_fields() -> Vec<String> {
+    ["state", "close_code", "work_notes", "u_missing"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 #[tokio::test]
 async fn sync_metadata_walks_the_hierarchy_and_the_child_wins() {
-    let handler = |Path(table): Path<String>, Query(query): Query<HashMap<String, String>>| {
-        let rows = metadata_rows(&table, &query["sysparm_query"]);
-        async move { list(&rows) }
-    };
-    let base = serve(Router::new().route("/api/now/table/{table}", get(handler))).await;
-    let fields: Vec<String> = ["state", "close_code", "work_notes", "u_missing"]
-        .map(str::to_owned)
-        .to_vec();
+    let (base, seen) = metadata_server(true).await;
+    let (sink, events) = recorder();
     let metadata = client(&base)
-        .sync_metadata("incident", &fields)
+        .with_progress(sink)
+        .sync_metadata("incident", &synced_fields())
         .await
         .expect("sync");
     assert_eq!(metadata.hierarchy, ["incident", "task"]);
@@ -698,14 +874,48 @@ async fn sync_metadata_walks_the_hierarchy_and_the_child_wins() {
     let state = metadata.field("state").expect("state");
     assert_eq!(state.entry.defined_on, "task");
     assert_eq!(state.choice_label("7"), Some("7"));
-    assert!(
-        metadata
-            .field("work_notes")
-            .expect("work_notes")
-            .entry
-            .is_journal()
-    );
+    let work_notes = &metadata.field("work_notes").expect("work_notes").entry;
+    assert!(work_notes.is_journal());
     assert_eq!(metadata.synced_at.len(), "2026-05-04 09:12:44".len());
+
+    // Overrides are read for the inherited fields on the child table only.
+    assert!(
+        state.entry.mandatory,
+        "incident's override makes state mandatory"
+    );
+    assert!(
+        !work_notes.read_only,
+        "a flag without its override switch is ignored"
+    );
+    let seen = seen.lock().expect("lock");
+    let (_, filter) = seen
+        .iter()
+        .find(|(table, _)| table == "sys_dictionary_override")
+        .expect("overrides read");
+    assert_eq!(
+        filter,
+        "name=incident^elementINstate,work_notes^ORDERBYsys_id"
+    );
+    assert_eq!(
+        lines(&events),
+        [
+            "loaded 4 of 4 dictionary entries of incident, task",
+            "loaded 2 of 2 dictionary overrides of incident",
+            "loaded 5 of 5 choices of incident, task",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_override_table_does_not_fail_the_sync() {
+    let (base, _) = metadata_server(false).await;
+    let metadata = client(&base)
+        .sync_metadata("incident", &synced_fields())
+        .await
+        .expect("sync despite the 403");
+    let state = metadata.field("state").expect("state");
+    assert!(!state.entry.mandatory, "the dictionary's own flag stays");
+    assert_eq!(metadata.fields.len(), 3);
 }
 
 #[tokio::test]

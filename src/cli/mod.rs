@@ -194,6 +194,12 @@ pub struct FaultArgs {
     /// Use the older 401 message spelling.
     #[arg(long)]
     pub legacy_401: bool,
+    /// Refuse every OAuth token request, as an instance with the grant disabled does.
+    #[arg(long)]
+    pub oauth_disabled: bool,
+    /// Lifetime of issued OAuth tokens in seconds (0: the instance default of 1799).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub oauth_token_seconds: u64,
 }
 
 impl FaultArgs {
@@ -206,6 +212,8 @@ impl FaultArgs {
             deny_close: self.deny_close,
             legacy_close_codes: self.legacy_close_codes,
             legacy_401_text: self.legacy_401,
+            oauth_disabled: self.oauth_disabled,
+            oauth_token_seconds: self.oauth_token_seconds,
         }
     }
 }

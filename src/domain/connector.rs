@@ -24,6 +24,35 @@ pub struct ConnectPayload {
     pub sync_metadata_after_save: bool,
     #[serde(default)]
     pub managed_objects: Vec<ManagedObject>,
+    /// `basic` (default) or `oauth` (the password grant at `/oauth_token.do`).
+    #[serde(default)]
+    pub auth_method: AuthKind,
+    /// The OAuth application's client id (Application Registry), for `oauth`.
+    #[serde(default)]
+    pub oauth_client_id: String,
+    /// The OAuth application's client secret, for `oauth`.
+    #[serde(default)]
+    pub oauth_client_secret: String,
+}
+
+/// How the connector signs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    #[default]
+    Basic,
+    #[serde(rename = "oauth")]
+    OAuth,
+}
+
+/// How a saved connector signs in; the OAuth client secret lives in the credential store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "method")]
+pub enum Auth {
+    #[default]
+    Basic,
+    #[serde(rename = "oauth", rename_all = "camelCase")]
+    OAuth { client_id: String },
 }
 
 fn yes() -> bool {
@@ -36,6 +65,9 @@ impl fmt::Debug for ConnectPayload {
             .field("instance_url", &self.instance_url)
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
+            .field("auth_method", &self.auth_method)
+            .field("oauth_client_id", &self.oauth_client_id)
+            .field("oauth_client_secret", &"<redacted>")
             .field("is_sandbox", &self.is_sandbox)
             .field("managed_objects", &self.managed_objects)
             .finish_non_exhaustive()
@@ -165,6 +197,8 @@ pub struct ConnectorSettings {
     pub is_sandbox: bool,
     pub is_enabled: bool,
     pub managed_objects: Vec<ManagedObject>,
+    #[serde(default)]
+    pub auth: Auth,
 }
 
 impl ConnectorSettings {
@@ -230,6 +264,20 @@ impl ConnectPayload {
                 "give the integration user's password".to_owned(),
             );
         }
+        if self.auth_method == AuthKind::OAuth {
+            if self.oauth_client_id.trim().is_empty() {
+                problem(
+                    "oauthClientId",
+                    "give the OAuth application's client id (Application Registry)".to_owned(),
+                );
+            }
+            if self.oauth_client_secret.is_empty() {
+                problem(
+                    "oauthClientSecret",
+                    "give the OAuth application's client secret".to_owned(),
+                );
+            }
+        }
         if self.managed_objects.is_empty() {
             problem(
                 "managedObjects",
@@ -264,6 +312,12 @@ impl ConnectPayload {
                 is_sandbox: self.is_sandbox,
                 is_enabled: self.is_enabled,
                 managed_objects: self.managed_objects.clone(),
+                auth: match self.auth_method {
+                    AuthKind::Basic => Auth::Basic,
+                    AuthKind::OAuth => Auth::OAuth {
+                        client_id: self.oauth_client_id.trim().to_owned(),
+                    },
+                },
             }),
             _ => Err(problems),
         }

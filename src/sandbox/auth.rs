@@ -1,12 +1,13 @@
-//! Basic auth against the sandbox's users, and who the caller is once signed in.
+//! Basic and bearer auth against the sandbox's users, and who the caller is once signed in.
 
 use std::path::Path;
 
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use rusqlite::Connection;
 
-use super::store::{self, Snapshot};
+use super::store::{self, Record, Snapshot};
 
 /// The signed-in user of one request.
 #[derive(Clone, Debug)]
@@ -50,6 +51,14 @@ impl Credentials {
     }
 }
 
+/// The token of a `Bearer` `Authorization` header, if the request carries one.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
 /// Checks the credentials against the state file; `None` means 401.
 ///
 /// Inactive and locked-out users are refused like a wrong password, as the instance does.
@@ -61,12 +70,16 @@ pub(crate) fn authenticate(
     if !store::password_matches(&conn, &credentials.user_name, &credentials.password)? {
         return Ok(None);
     }
-    let snapshot = Snapshot::load(&conn, &["sys_user", "sys_user_has_role", "sys_user_role"])?;
-    let Some(user) = snapshot.find_by("sys_user", "user_name", &credentials.user_name) else {
+    caller(&conn, &credentials.user_name)
+}
+
+/// The caller for a user who may sign in (active, not locked out), with its active roles.
+pub(crate) fn caller(conn: &Connection, user_name: &str) -> anyhow::Result<Option<Caller>> {
+    let snapshot = Snapshot::load(conn, &["sys_user", "sys_user_has_role", "sys_user_role"])?;
+    let Some(user) = snapshot.find_by("sys_user", "user_name", user_name) else {
         return Ok(None);
     };
-    let flag = |name: &str| user.get(name).is_some_and(|v| v == "true");
-    if !flag("active") || flag("locked_out") {
+    if !may_sign_in(user) {
         return Ok(None);
     }
     let sys_id = user.get("sys_id").cloned().unwrap_or_default();
@@ -80,7 +93,21 @@ pub(crate) fn authenticate(
         .collect();
     Ok(Some(Caller {
         sys_id,
-        user_name: credentials.user_name.clone(),
+        user_name: user_name.to_owned(),
         roles,
     }))
+}
+
+/// Whether a user record may sign in at all.
+pub(crate) fn may_sign_in(user: &Record) -> bool {
+    is_set(user, "active") && !is_set(user, "locked_out")
+}
+
+/// Whether a user record may get OAuth tokens: it may sign in and need not reset its password.
+pub(crate) fn may_get_token(user: &Record) -> bool {
+    may_sign_in(user) && !is_set(user, "password_needs_reset")
+}
+
+fn is_set(user: &Record, flag: &str) -> bool {
+    user.get(flag).is_some_and(|v| v == "true")
 }

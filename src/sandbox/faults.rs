@@ -29,6 +29,13 @@ pub struct Faults {
     pub legacy_close_codes: bool,
     /// 401 says "User Not Authenticated", as older instances do.
     pub legacy_401_text: bool,
+    /// The token endpoint answers the opaque 401 to every request, as an instance does when
+    /// the OAuth plugin or the password grant is switched off.
+    #[serde(default)]
+    pub oauth_disabled: bool,
+    /// Seconds an access token lives (`expires_in`); 0 means the instance default, 1799.
+    #[serde(default)]
+    pub oauth_token_seconds: u64,
 }
 
 /// Seconds a rate-limited caller is told to wait.

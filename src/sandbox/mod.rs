@@ -1,7 +1,8 @@
 //! The embedded instance: a Table API server on loopback with real behaviour, not canned replies.
 //!
 //! It serves `/api/now/table/{table}[/{sys_id}]` (and `/api/now/v2/...`) as
-//! `shared/servicenow/CONTRACT.md` describes: basic auth against its own users, encoded
+//! `shared/servicenow/CONTRACT.md` describes: basic auth against its own users, the OAuth
+//! password and refresh-token grants at `/oauth_token.do` with bearer tokens, encoded
 //! queries, display values, paging headers, role-based writes, the data policy for resolve
 //! and close, the business rules that stamp resolved/closed fields and journal entries, and
 //! the error envelopes. State lives in its own `SQLite` file (see [`state_path_for`]), which a
@@ -18,6 +19,7 @@
 
 mod auth;
 mod faults;
+mod oauth;
 mod params;
 mod query;
 mod render;
@@ -43,6 +45,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::Faults;
+pub use oauth::SandboxStats;
 
 use server::Shared;
 
@@ -60,6 +63,10 @@ pub const READONLY_PASSWORD: &str = "sandbox-readonly-Passw0rd!";
 pub const ITIL_ONLY_USER: &str = "itil.only";
 /// Seed password of [`ITIL_ONLY_USER`].
 pub const ITIL_ONLY_PASSWORD: &str = "sandbox-itil-Passw0rd!";
+/// Client id of the seed OAuth client (System OAuth > Application Registry).
+pub const OAUTH_CLIENT_ID: &str = "actionplane-sandbox-client";
+/// Client secret of the seed OAuth client.
+pub const OAUTH_CLIENT_SECRET: &str = "sandbox-oauth-Secr3t!";
 
 /// A running sandbox server.
 #[derive(Debug)]
@@ -89,6 +96,17 @@ impl SandboxHandle {
     /// Changes the fault switches; the next request sees them.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.set_faults(faults);
+    }
+
+    /// What the token endpoint and the bearer check have done since the server started.
+    pub fn stats(&self) -> SandboxStats {
+        self.shared.tokens.stats()
+    }
+
+    /// Ends every issued access token now, as if its life had run out; refresh tokens keep
+    /// working. For tests of token renewal without waiting.
+    pub fn expire_oauth_tokens(&self) {
+        self.shared.tokens.expire_access_tokens();
     }
 
     /// Stops accepting requests, lets running ones finish, and waits for the server to end.

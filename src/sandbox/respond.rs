@@ -14,7 +14,8 @@ pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
     json_text(status, body.to_string())
 }
 
-fn json_text(status: StatusCode, body: String) -> Response {
+/// A JSON body written by hand (to keep the instance's key order), with the same headers.
+pub(crate) fn json_text(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     set(headers, header::CONTENT_TYPE, JSON_UTF8);

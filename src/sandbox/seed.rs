@@ -9,7 +9,7 @@ use super::schema::{Schema, TableDef, schema};
 use super::store::Record;
 use super::{
     ADMIN_PASSWORD, INTEGRATION_PASSWORD, INTEGRATION_USER, ITIL_ONLY_PASSWORD, ITIL_ONLY_USER,
-    READONLY_PASSWORD, READONLY_USER,
+    OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, READONLY_PASSWORD, READONLY_USER,
 };
 
 /// When the seeded metadata was "installed"; business records carry their own dates.
@@ -20,6 +20,8 @@ pub(crate) struct Story {
     pub records: Vec<(String, Record)>,
     /// Demo users that can sign in; stored hashed, never as given here.
     pub passwords: Vec<(&'static str, &'static str)>,
+    /// Secrets of the registered OAuth clients, by client id; stored hashed too.
+    pub client_secrets: Vec<(&'static str, &'static str)>,
 }
 
 /// Builds the whole seed story.
@@ -31,13 +33,19 @@ pub(crate) fn story() -> anyhow::Result<Story> {
     records.extend(people()?);
     records.extend(incidents()?);
     records.extend(properties()?);
+    records.extend(overrides()?);
+    records.push(oauth_client());
     let passwords = vec![
         (INTEGRATION_USER, INTEGRATION_PASSWORD),
         ("admin", ADMIN_PASSWORD),
         (READONLY_USER, READONLY_PASSWORD),
         (ITIL_ONLY_USER, ITIL_ONLY_PASSWORD),
     ];
-    Ok(Story { records, passwords })
+    Ok(Story {
+        records,
+        passwords,
+        client_secrets: vec![(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)],
+    })
 }
 
 /// A stable 32-hex `sys_id` for a seeded row, so that resets give the same ids.
@@ -334,4 +342,33 @@ fn properties() -> anyhow::Result<Vec<(String, Record)>> {
         .into_iter()
         .map(|p| ("sys_properties".to_owned(), complete("sys_properties", p)))
         .collect())
+}
+
+/// Per-table dictionary overrides of inherited incident fields.
+fn overrides() -> anyhow::Result<Vec<(String, Record)>> {
+    let file: Vec<Record> =
+        serde_json::from_str(include_str!("../../assets/sandbox/overrides.json"))?;
+    Ok(file
+        .into_iter()
+        .map(|o| {
+            let table = "sys_dictionary_override";
+            (table.to_owned(), complete(table, o))
+        })
+        .collect())
+}
+
+/// The Application Registry entry that the OAuth password grant checks (its secret is kept
+/// hashed apart, as the instance keeps it encrypted).
+fn oauth_client() -> (String, Record) {
+    let id = seed_id(&format!("oauth_entity:{OAUTH_CLIENT_ID}"));
+    row(
+        "oauth_entity",
+        &[
+            ("sys_id", &id),
+            ("name", "ActionPlane sandbox client"),
+            ("client_id", OAUTH_CLIENT_ID),
+            ("type", "client"),
+            ("active", "true"),
+        ],
+    )
 }

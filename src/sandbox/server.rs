@@ -8,17 +8,20 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 
-use super::auth::{self, Credentials};
+use super::auth::{self, Caller, Credentials};
 use super::faults::{self, Faults};
+use super::oauth::{self, Tokens};
 use super::{respond, routes, store};
 
 /// The prefix of the sandbox's own (non-ServiceNow) control routes.
 const CONTROL_PREFIX: &str = "/actionplane/sandbox/";
+/// The OAuth token endpoint, which takes its credentials in the form, not in a header.
+const TOKEN_PATH: &str = "/oauth_token.do";
 
 /// State shared by every request of one server.
 #[derive(Debug)]
@@ -26,6 +29,8 @@ pub(crate) struct Shared {
     pub state_path: PathBuf,
     pub addr: SocketAddr,
     faults: RwLock<Faults>,
+    /// Bearer tokens issued by `/oauth_token.do`, in memory only.
+    pub tokens: Tokens,
 }
 
 impl Shared {
@@ -34,6 +39,7 @@ impl Shared {
             state_path,
             addr,
             faults: RwLock::new(faults),
+            tokens: Tokens::default(),
         }
     }
 
@@ -75,6 +81,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/now/table/{table}/{sys_id}", record.clone())
         .route("/api/now/v2/table/{table}/{sys_id}", record)
         .route("/api/now/v1/{*rest}", any(routes::retired))
+        .route(TOKEN_PATH, post(oauth::token))
         .route(
             "/actionplane/sandbox/faults",
             get(show_faults).put(change_faults),
@@ -86,7 +93,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Logs every request and lets API calls through only past the faults and basic auth.
+/// Logs every request and lets API calls through only past the faults and the auth check.
 async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -107,17 +114,14 @@ async fn admit(shared: &Shared, mut request: Request, next: Next) -> Response {
     if faults.hibernating {
         return faults::hibernation_page();
     }
-    let Some(credentials) = Credentials::from_headers(request.headers()) else {
-        return respond::unauthorized(faults.legacy_401_text);
+    if request.uri().path() == TOKEN_PATH {
+        return next.run(request).await;
+    }
+    let caller = match identify(shared, request.headers()).await {
+        Ok(Some(caller)) => caller,
+        Ok(None) => return respond::unauthorized(faults.legacy_401_text),
+        Err(cause) => return respond::internal(&cause),
     };
-    let state = shared.state_path.clone();
-    let caller =
-        match tokio::task::spawn_blocking(move || auth::authenticate(&state, &credentials)).await {
-            Ok(Ok(Some(caller))) => caller,
-            Ok(Ok(None)) => return respond::unauthorized(faults.legacy_401_text),
-            Ok(Err(cause)) => return respond::internal(&cause),
-            Err(join) => return respond::internal(&anyhow::Error::new(join)),
-        };
     if faults.rate_limited {
         return faults::rate_limited();
     }
@@ -126,6 +130,25 @@ async fn admit(shared: &Shared, mut request: Request, next: Next) -> Response {
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// The signed-in user of a request, by bearer token or basic auth; `None` means 401.
+async fn identify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<Option<Caller>> {
+    let state = shared.state_path.clone();
+    if let Some(token) = auth::bearer_token(headers) {
+        let Some(user_name) = shared.tokens.holder(&token) else {
+            return Ok(None);
+        };
+        let found = tokio::task::spawn_blocking(move || {
+            let conn = store::open(&state)?;
+            auth::caller(&conn, &user_name)
+        });
+        return found.await?;
+    }
+    let Some(credentials) = Credentials::from_headers(headers) else {
+        return Ok(None);
+    };
+    tokio::task::spawn_blocking(move || auth::authenticate(&state, &credentials)).await?
 }
 
 /// Control routes answer only callers on this machine; others see an unknown path.

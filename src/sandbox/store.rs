@@ -19,11 +19,12 @@ use super::seed;
 pub(crate) type Record = BTreeMap<String, String>;
 
 /// Bumped whenever the layout or the seed story changes, so old files are re-seeded.
-const SEED_VERSION: i64 = 1;
+const SEED_VERSION: i64 = 2;
 
 const CREATE: &str = "
     DROP TABLE IF EXISTS record;
     DROP TABLE IF EXISTS credential;
+    DROP TABLE IF EXISTS oauth_secret;
     CREATE TABLE record (
         seq INTEGER PRIMARY KEY,
         tbl TEXT NOT NULL,
@@ -35,6 +36,11 @@ const CREATE: &str = "
         user_name TEXT PRIMARY KEY,
         salt TEXT NOT NULL,
         password_sha256 TEXT NOT NULL
+    );
+    CREATE TABLE oauth_secret (
+        client_id TEXT PRIMARY KEY,
+        salt TEXT NOT NULL,
+        secret_sha256 TEXT NOT NULL
     );";
 
 /// Opens the state file with the settings every connection needs.
@@ -77,6 +83,9 @@ fn write_seed(tx: &Transaction<'_>) -> anyhow::Result<()> {
     for (user_name, password) in story.passwords {
         store_password(tx, user_name, password)?;
     }
+    for (client_id, secret) in story.client_secrets {
+        store_client_secret(tx, client_id, secret)?;
+    }
     tx.pragma_update(None, "user_version", SEED_VERSION)?;
     Ok(())
 }
@@ -108,6 +117,31 @@ fn store_password(conn: &Connection, user_name: &str, password: &str) -> anyhow:
         params![user_name, salt, hash_password(&salt, password)],
     )?;
     Ok(())
+}
+
+fn store_client_secret(conn: &Connection, client_id: &str, secret: &str) -> anyhow::Result<()> {
+    let salt = hex::encode(rand::random::<[u8; 16]>());
+    conn.execute(
+        "INSERT INTO oauth_secret (client_id, salt, secret_sha256) VALUES (?1, ?2, ?3)",
+        params![client_id, salt, hash_password(&salt, secret)],
+    )?;
+    Ok(())
+}
+
+/// Whether the secret matches the stored hash of the OAuth client; unknown clients never match.
+pub(crate) fn client_secret_matches(
+    conn: &Connection,
+    client_id: &str,
+    secret: &str,
+) -> anyhow::Result<bool> {
+    let stored: Option<(String, String)> = conn
+        .query_row(
+            "SELECT salt, secret_sha256 FROM oauth_secret WHERE client_id = ?1",
+            [client_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(stored.is_some_and(|(salt, hash)| hash_password(&salt, secret) == hash))
 }
 
 fn hash_password(salt: &str, password: &str) -> String {

@@ -1,6 +1,7 @@
-//! The client: connection setup, one-call transport, read retries, and the request log.
+//! The client: connection setup, signed one-call transport, read retries, and the request log.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,9 +9,12 @@ use base64::Engine as _;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use super::error::Error;
 use super::log::{LoggedRequest, RequestLog};
+use super::oauth::{OAuth, TokenVault};
+use super::progress::{Progress, ProgressSink};
 use super::response::{self, Head};
 use super::secret::Secret;
 
@@ -24,10 +28,16 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const PAGE_SIZE: u32 = 100;
 
 /// A Table API client for one instance and one user; cheap to clone.
+///
+/// Clones share the connection, the credentials and the request log; the page size, the
+/// progress sink and the cancellation token belong to each clone, so a screen can give every
+/// job its own.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
     pub(super) page_size: u32,
+    progress: Option<ProgressSink>,
+    cancel: Option<CancellationToken>,
 }
 
 struct Inner {
@@ -35,9 +45,25 @@ struct Inner {
     base: Url,
     base_text: String,
     username: String,
-    /// The prepared `Authorization` value, marked sensitive so it never prints.
-    auth: HeaderValue,
+    auth: Auth,
     log: RequestLog,
+}
+
+/// How calls are signed.
+enum Auth {
+    /// The prepared `Authorization` value, marked sensitive so it never prints.
+    Basic(HeaderValue),
+    /// Bearer tokens from the password grant, renewed as needed.
+    OAuth(OAuth),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Basic(_) => f.write_str("basic"),
+            Self::OAuth(oauth) => write!(f, "oauth {oauth:?}"),
+        }
+    }
 }
 
 /// One request as sent: method, URL, optional JSON body, and what a 404 would mean.
@@ -64,8 +90,12 @@ pub(super) struct Reply {
     pub body: Value,
 }
 
+/// The status of an answer (when one came) and its head and body.
+pub(super) type Fetched = (Option<u16>, Result<(Head, Vec<u8>), Error>);
+
 impl Client {
-    /// A client for `base_url` (e.g. `https://dev1.service-now.com`), with a per-request timeout.
+    /// A client with basic auth for `base_url` (e.g. `https://dev1.service-now.com`), with a
+    /// per-request timeout.
     #[expect(
         clippy::needless_pass_by_value,
         reason = "callers hand the secret over; only the encoded header is kept"
@@ -76,8 +106,33 @@ impl Client {
         password: Secret,
         timeout: Duration,
     ) -> Result<Self, Error> {
+        let auth = Auth::Basic(basic_auth(username, &password)?);
+        Self::build(base_url, username, auth, timeout)
+    }
+
+    /// A client that signs in through the OAuth password grant at `<base>/oauth_token.do` and
+    /// sends `Authorization: Bearer` on every call.
+    ///
+    /// No request is made here. The first call uses the vault's token when it is still good
+    /// for a minute, refreshes it otherwise, and asks for a new grant when there is no
+    /// refresh token or the refresh is refused; new tokens go back into the vault. A call
+    /// answered 401 gets one new token and is sent once more (a 401 means nothing was
+    /// applied, so this holds for writes too).
+    pub fn new_oauth(
+        base_url: &str,
+        username: &str,
+        password: Secret,
+        client_id: &str,
+        client_secret: Secret,
+        vault: Arc<dyn TokenVault>,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let oauth = OAuth::new(username, password, client_id, client_secret, vault)?;
+        Self::build(base_url, username, Auth::OAuth(oauth), timeout)
+    }
+
+    fn build(base_url: &str, username: &str, auth: Auth, timeout: Duration) -> Result<Self, Error> {
         let base = parse_base(base_url)?;
-        let auth = basic_auth(username, &password)?;
         let http = reqwest::Client::builder()
             .timeout(timeout)
             // A redirect usually leads to a login or portal page; report it instead.
@@ -99,6 +154,8 @@ impl Client {
         Ok(Self {
             inner: Arc::new(inner),
             page_size: PAGE_SIZE,
+            progress: None,
+            cancel: None,
         })
     }
 
@@ -106,6 +163,23 @@ impl Client {
     #[must_use]
     pub fn with_page_size(mut self, rows: u32) -> Self {
         self.page_size = rows.max(1);
+        self
+    }
+
+    /// The same client reporting [`Progress`] to `sink`: after each page of a paged read, and
+    /// before each wait between read attempts.
+    #[must_use]
+    pub fn with_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    /// The same client stopping its work when `token` is cancelled: a read in flight or
+    /// waiting to be sent again ends with [`Error::Cancelled`], and so does a write not yet
+    /// sent. A write in flight is never cut off, since it may be applied all the same.
+    #[must_use]
+    pub fn with_cancel(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
         self
     }
 
@@ -144,7 +218,32 @@ impl Client {
         url
     }
 
-    /// A GET, sent again on rate limits, gateway errors and timeouts.
+    /// `<base>/<name>`, for endpoints outside the Table API.
+    pub(super) fn root_url(&self, name: &str) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push(name);
+        }
+        url
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// Records a finished call in the request log.
+    pub(super) fn log_call(&self, method: &str, path: &str, status: Option<u16>, took: Duration) {
+        self.inner.log.record(method, path, status, took);
+    }
+
+    /// Hands an event to the progress sink, if there is one.
+    pub(super) fn report(&self, progress: Progress) {
+        if let Some(sink) = &self.progress {
+            sink(progress);
+        }
+    }
+
+    /// A GET, sent again on rate limits, gateway errors and timeouts, unless cancelled.
     pub(super) async fn get(&self, url: Url, what: &str) -> Result<Reply, Error> {
         let call = Call {
             method: Method::GET,
@@ -154,26 +253,83 @@ impl Client {
         };
         let mut attempt = 1;
         loop {
-            match self.send_once(&call).await {
+            match self.unless_cancelled(self.send_once(&call)).await {
                 Err(error) if attempt < MAX_ATTEMPTS && error.is_retryable_read() => {
                     let Some(wait) = backoff(&error, attempt) else {
                         return Err(error);
                     };
+                    attempt += 1;
                     let path = call.path();
                     tracing::warn!(path, kind = error.kind(), ?wait, "retrying read");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
+                    self.report(Progress::Retrying {
+                        what: call.what.clone(),
+                        wait,
+                        attempt,
+                        of: MAX_ATTEMPTS,
+                        reason: error.kind(),
+                    });
+                    self.unless_cancelled(async {
+                        tokio::time::sleep(wait).await;
+                        Ok(())
+                    })
+                    .await?;
                 }
                 outcome => return outcome,
             }
         }
     }
 
-    /// Sends one request exactly once, logs it, and classifies the answer.
+    /// `Err(Cancelled)` once the client's token is cancelled.
+    pub(super) fn ensure_not_cancelled(&self) -> Result<(), Error> {
+        match &self.cancel {
+            Some(token) if token.is_cancelled() => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs `work` unless the client's token is (or becomes) cancelled first.
+    async fn unless_cancelled<T>(
+        &self,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let Some(token) = &self.cancel else {
+            return work.await;
+        };
+        tokio::select! {
+            biased;
+            () = token.cancelled() => Err(Error::Cancelled),
+            outcome = work => outcome,
+        }
+    }
+
+    /// Sends one request, logs it, and classifies the answer. With OAuth a 401 gets one new
+    /// token and one more send: the instance applied nothing, so even a write may go again.
     pub(super) async fn send_once(&self, call: &Call) -> Result<Reply, Error> {
+        let signature = self.authorization().await?;
+        let outcome = self.send_signed(call, &signature).await;
+        let Auth::OAuth(oauth) = &self.inner.auth else {
+            return outcome;
+        };
+        if !matches!(outcome, Err(Error::Unauthorized { .. })) {
+            return outcome;
+        }
+        tracing::info!(path = call.path(), "bearer token refused; renewing it once");
+        let renewed = self.renew(oauth, &signature).await?;
+        self.send_signed(call, &renewed).await
+    }
+
+    /// The `Authorization` value for the next call.
+    async fn authorization(&self) -> Result<HeaderValue, Error> {
+        match &self.inner.auth {
+            Auth::Basic(value) => Ok(value.clone()),
+            Auth::OAuth(oauth) => self.bearer(oauth).await,
+        }
+    }
+
+    async fn send_signed(&self, call: &Call, signature: &HeaderValue) -> Result<Reply, Error> {
         let started = Instant::now();
-        let (status, fetched) = self.fetch(call).await;
-        self.inner.log.record(
+        let (status, fetched) = self.exchange(self.request(call, signature)).await;
+        self.log_call(
             call.method.as_str(),
             &call.path(),
             status,
@@ -185,8 +341,8 @@ impl Client {
     }
 
     /// The raw answer; the status is returned apart so a failed body read is still logged.
-    async fn fetch(&self, call: &Call) -> (Option<u16>, Result<(Head, Vec<u8>), Error>) {
-        let response = match self.request(call).send().await {
+    pub(super) async fn exchange(&self, request: reqwest::RequestBuilder) -> Fetched {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return (None, Err(transport_error(&error, &self.inner.base))),
         };
@@ -205,12 +361,12 @@ impl Client {
         }
     }
 
-    fn request(&self, call: &Call) -> reqwest::RequestBuilder {
+    fn request(&self, call: &Call, signature: &HeaderValue) -> reqwest::RequestBuilder {
         let builder = self
             .inner
             .http
             .request(call.method.clone(), call.url.clone())
-            .header(header::AUTHORIZATION, self.inner.auth.clone())
+            .header(header::AUTHORIZATION, signature.clone())
             .header(header::ACCEPT, "application/json");
         match &call.body {
             // serde_json writes compact JSON.
@@ -227,6 +383,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_text)
             .field("username", &self.inner.username)
+            .field("auth", &self.inner.auth)
             .field("password", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -411,7 +568,10 @@ mod tests {
         .unwrap();
         let debug = format!("{client:?}");
         assert!(debug.contains("svc") && !debug.contains("hunter2"));
-        assert!(!format!("{:?}", client.inner.auth).contains("Basic"));
+        let Auth::Basic(header) = &client.inner.auth else {
+            panic!("basic auth expected")
+        };
+        assert!(!format!("{header:?}").contains("Basic"));
     }
 
     #[test]

@@ -95,6 +95,19 @@ pub enum Error {
     )]
     BadRequest { message: String },
 
+    /// The OAuth token endpoint refused to issue a token, or answered in a way it cannot be used.
+    #[error(
+        "OAuth sign-in failed: {detail}: find the cause in the instance's system log (System Logs \
+         > All), then check the grant settings: the OAuth plugin is active, the property \
+         com.snc.platform.security.oauth.is.active is true, the client id and secret match the \
+         Application Registry entry, and the user's \"Password needs reset\" flag is off"
+    )]
+    OAuth { detail: String },
+
+    /// The operator cancelled a read while it waited or ran.
+    #[error("cancelled by the operator: nothing was written; start the step again when ready")]
+    Cancelled,
+
     /// An answer whose shape cannot be understood.
     #[error(
         "the instance sent an answer this client cannot use: {reason}: try again, and report it \
@@ -130,6 +143,8 @@ impl Error {
             Self::Timeout => "timeout",
             Self::Connect { .. } => "connect",
             Self::BadRequest { .. } => "bad-request",
+            Self::OAuth { .. } => "oauth",
+            Self::Cancelled => "cancelled",
             Self::Unexpected { .. } => "unexpected",
         }
     }

@@ -1,4 +1,5 @@
-//! Metadata sync: the table chain, dictionary entries with inheritance, and choice lists.
+//! Metadata sync: the table chain, dictionary entries with inheritance and overrides, and
+//! choice lists.
 
 use crate::domain::incident::Record;
 use crate::domain::metadata::{Choice, DictionaryEntry, FieldMetadata, TableMetadata};
@@ -6,7 +7,7 @@ use crate::domain::metadata::{Choice, DictionaryEntry, FieldMetadata, TableMetad
 use super::client::Client;
 use super::error::Error;
 use super::paging::Listing;
-use super::{now_utc, query, wire};
+use super::{now_utc, overrides, query, wire};
 
 /// How deep a table chain may go; real ones are two or three tables.
 const MAX_DEPTH: usize = 10;
@@ -28,7 +29,8 @@ const CHOICE_FIELDS: [&str; 7] = [
 ];
 
 impl Client {
-    /// Dictionary entries and choices of `fields` on `table`, inherited ones included.
+    /// Dictionary entries and choices of `fields` on `table`, inherited ones included, with
+    /// the table's dictionary overrides applied to their mandatory and read-only flags.
     pub async fn sync_metadata(
         &self,
         table: &str,
@@ -49,6 +51,10 @@ impl Client {
                 Some(row) => found.push(dictionary_entry(row)),
                 None => missing.push(element.clone()),
             }
+        }
+        let override_rows = self.override_rows(&hierarchy, &found).await?;
+        for entry in &mut found {
+            overrides::apply(entry, &override_rows, &hierarchy);
         }
 
         let elements: Vec<String> = found.iter().map(|e| e.element.clone()).collect();
@@ -149,6 +155,7 @@ impl Client {
             return Ok(Vec::new());
         }
         let listing = Listing {
+            what: format!("dictionary entries of {}", tables.join(", ")),
             table: "sys_dictionary",
             query: format!(
                 "{}^elementIN{}",
@@ -169,6 +176,7 @@ impl Client {
             return Ok(Vec::new());
         }
         let listing = Listing {
+            what: format!("choices of {}", tables.join(", ")),
             table: "sys_choice",
             query: format!(
                 "{}^elementIN{}^inactive=false^language=en^ORDERBYsequence",

@@ -1,10 +1,13 @@
-//! The Table API client: auth, typed errors, wire parsing, paging and retries.
+//! The Table API client: basic and OAuth auth, typed errors, wire parsing, paging, retries.
 
 mod client;
 mod error;
 mod log;
 mod metadata;
+mod oauth;
+mod overrides;
 mod paging;
+mod progress;
 mod query;
 mod records;
 mod response;
@@ -15,6 +18,8 @@ mod wire;
 pub use client::Client;
 pub use error::Error;
 pub use log::LoggedRequest;
+pub use oauth::{MemoryVault, OAuthTokens, TokenVault};
+pub use progress::{Progress, ProgressSink};
 pub use records::Exchange;
 pub use secret::Secret;
 

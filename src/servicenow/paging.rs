@@ -1,4 +1,5 @@
-//! List reads in pages: explicit limit and offset until `X-Total-Count`, de-duplicated.
+//! List reads in pages: explicit limit and offset until `X-Total-Count`, de-duplicated, with
+//! a progress report after each page.
 
 use std::collections::HashSet;
 
@@ -6,6 +7,7 @@ use crate::domain::incident::Record;
 
 use super::client::Client;
 use super::error::Error;
+use super::progress::Progress;
 use super::wire;
 
 /// A guard against an instance that never stops reporting more rows.
@@ -13,6 +15,8 @@ const MAX_PAGES: u64 = 10_000;
 
 /// One list read: the table, an encoded query (its own ORDERBY first) and the fields wanted.
 pub(super) struct Listing<'a> {
+    /// What the rows are, for progress reports ("dictionary entries of incident").
+    pub what: String,
     pub table: &'a str,
     pub query: String,
     pub fields: &'a [&'a str],
@@ -115,6 +119,11 @@ impl Client {
             })?;
             let fetched = page.len();
             pages.add(page)?;
+            self.report(Progress::Loaded {
+                what: listing.what.clone(),
+                loaded: pages.records.len() as u64,
+                total: reply.head.total_count,
+            });
             if !pages.advance(limit, fetched, reply.head.total_count) {
                 return Ok(pages.records);
             }
@@ -175,6 +184,7 @@ mod tests {
     #[test]
     fn the_query_always_ends_with_a_stable_order() {
         let listing = Listing {
+            what: "rows".into(),
             table: "t",
             query: "a=1^ORDERBYDESCb".into(),
             fields: &["a"],

@@ -67,6 +67,8 @@ impl Client {
     }
 
     /// Writes the fields in one PATCH, sent exactly once; the exchange is the evidence.
+    ///
+    /// A cancelled client refuses to start the write, but a write once sent is never cut off.
     pub async fn patch(
         &self,
         table: &str,
@@ -82,6 +84,7 @@ impl Client {
             body: Some(request.clone()),
             what: format!("the {table} record {sys_id}"),
         };
+        self.ensure_not_cancelled()?;
         let reply = self.send_once(&call).await?;
         let record = wire::single_record(&reply.body).ok_or_else(|| Error::Unexpected {
             reason: format!(
@@ -113,6 +116,7 @@ impl Client {
             });
         }
         let listing = Listing {
+            what: format!("{element} entries"),
             table: "sys_journal_field",
             query: format!("element_id={sys_id}^element={element}^ORDERBYDESCsys_created_on"),
             fields: &[

@@ -56,6 +56,7 @@ impl Client {
     /// Role names held by the user, sorted, each once.
     async fn roles(&self, user_name: &str) -> Result<Vec<String>, Error> {
         let listing = Listing {
+            what: format!("role grants of {user_name}"),
             table: "sys_user_has_role",
             query: format!("user.user_name={user_name}"),
             fields: &["role.name", "inherited"],

@@ -41,6 +41,7 @@ pub struct Notice {
 }
 
 impl Notice {
+    /// A notice about something that went as planned.
     pub fn info(text: impl Into<String>) -> Self {
         Self {
             level: Level::Info,
@@ -48,6 +49,7 @@ impl Notice {
         }
     }
 
+    /// A notice about something that failed, with what to do next.
     pub fn error(text: impl Into<String>) -> Self {
         Self {
             level: Level::Error,

@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Notice};
 use super::jobs::{Runner, Tasks};
 use super::keymap;
-use super::message::{Job, Message, OverviewData, SaveNote, SavedSettings};
+use super::message::{Job, Message, OverviewData, RunRow, SaveNote, SavedSettings};
 use super::screens::approval::{ApprovalForm, RejectForm};
 use super::screens::evidence::EvidenceView;
 use super::screens::fields::FieldsForm;
@@ -33,7 +33,7 @@ pub struct Facts {
     pub validation: Option<ValidationReport>,
     pub metadata: Option<TableMetadata>,
     pub record: Option<Record>,
-    pub runs: Vec<GovernedRun>,
+    pub runs: Vec<RunRow>,
 }
 
 impl Facts {
@@ -112,6 +112,7 @@ impl App {
         self.nav.last().copied().unwrap_or(Screen::Overview)
     }
 
+    /// Whether the operator asked to quit (and confirmed, if a write was executing).
     pub fn should_quit(&self) -> bool {
         self.quit
     }
@@ -461,7 +462,9 @@ impl App {
             let text = format!("cannot be approved: {}", view.preview.posture.summary());
             self.notice = Some(Notice::error(text));
         } else {
-            self.overlay = Some(Overlay::Approve(Box::new(ApprovalForm::new(view))));
+            self.overlay = Some(Overlay::Approve(Box::new(ApprovalForm::new(
+                view, self.theme,
+            ))));
         }
     }
 
@@ -488,3 +491,7 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

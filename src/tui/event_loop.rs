@@ -2,10 +2,12 @@
 //! is drawn only once both queues are drained.
 
 use std::io;
+use std::task::Poll;
 use std::time::Duration;
 
 use crossterm::event::Event;
-use futures::{FutureExt, Stream, StreamExt};
+
+use futures::{Stream, StreamExt};
 use tokio::time::MissedTickBehavior;
 
 use super::app::App;
@@ -34,7 +36,9 @@ where
             _ = ticker.tick(), if busy => app.on_tick(),
             () = stop.recv() => break,
         }
-        while let Some(Some(event)) = events.next().now_or_never() {
+        // Poll with this task's own waker (never a no-op one): a stream that registers its
+        // waker once, like crossterm's, must be able to wake the loop later.
+        while let Poll::Ready(Some(event)) = futures::poll!(events.next()) {
             app.handle_event(event?);
         }
         app.drain();

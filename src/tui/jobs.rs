@@ -126,6 +126,7 @@ impl Tasks {
         }
     }
 
+    /// Whether no task is running.
     pub fn is_idle(&self) -> bool {
         self.running.is_empty()
     }

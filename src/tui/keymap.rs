@@ -40,6 +40,8 @@ pub struct HintContext {
     pub live_offered: bool,
     /// The shown preview may be approved now.
     pub approvable: bool,
+    /// The shown run is a landed live run, so a rollback run may be asked for.
+    pub rollback_offered: bool,
 }
 
 /// The few hints the status bar has room for.
@@ -54,6 +56,7 @@ pub fn hints(screen: Screen, ctx: HintContext) -> Vec<Hint> {
         Screen::Preview if ctx.approvable => vec![("a", "approve"), ("r", "reject")],
         Screen::Preview | Screen::Audit => vec![("↑↓", "scroll")],
         Screen::Evidence if ctx.live_offered => vec![("L", "go live"), ("A", "audit")],
+        Screen::Evidence if ctx.rollback_offered => vec![("B", "roll back"), ("A", "audit")],
         Screen::Evidence => vec![("A", "audit")],
         Screen::Runs => vec![("Enter", "open")],
     };
@@ -155,6 +158,8 @@ fn screen_keys(screen: Screen) -> &'static [Hint] {
                 "after a verified dry run: preview the same change LIVE",
             ),
             ("A", "the audit events of this run"),
+            ("B", "after a live run: preview its linked rollback run"),
+            ("C", "reconcile a run a stopped process left executing"),
         ],
         Screen::Audit => &[("↑ ↓ PgUp PgDn", "scroll the events")],
         Screen::Runs => &[("↑ ↓", "pick a run"), ("Enter", "open its evidence")],

@@ -48,7 +48,7 @@ pub enum Data {
     Approved(Approval),
     Rejected(GovernedRun),
     Executed(ExecutionView),
-    Runs(Vec<GovernedRun>),
+    Runs(Vec<RunRow>),
     Detail(Box<EvidenceData>),
     SandboxReset,
 }
@@ -64,6 +64,24 @@ pub struct OverviewData {
     pub steps: Vec<Step>,
     pub next_move: String,
     pub validation: Option<ValidationReport>,
+    /// The seed's go-live conditions, decided from stored evidence.
+    pub go_live: Vec<GoLiveItem>,
+}
+
+/// One go-live condition: met or not, and the evidence that decides it.
+#[derive(Clone, Debug)]
+pub struct GoLiveItem {
+    pub condition: String,
+    pub met: bool,
+    pub evidence: String,
+}
+
+/// A run as the runs list shows it.
+#[derive(Clone, Debug)]
+pub struct RunRow {
+    pub run: GovernedRun,
+    /// A stopped process left it executing; reconciling settles it.
+    pub interrupted: bool,
 }
 
 /// The saved connector without its secret, to prefill the step 03 form.
@@ -100,6 +118,8 @@ pub struct EvidenceData {
     pub approval: Option<Approval>,
     pub artifacts: Vec<Artifact>,
     pub audit: Vec<AuditEvent>,
+    /// A stopped process left it executing; reconciling settles it.
+    pub interrupted: bool,
 }
 
 impl EvidenceData {
@@ -136,6 +156,7 @@ impl TaskError {
         Self::new("cancelled", "cancelled: nothing more was sent")
     }
 
+    /// Whether the operator cancelled the task (not worth a notice of its own).
     pub fn is_cancelled(&self) -> bool {
         self.kind == "cancelled"
     }
@@ -159,11 +180,13 @@ pub enum Job {
     ValidateAndSync,
     ReadRecord(String),
     Preview(CloseRequest, RunMode),
-    /// Approve a previewed run, then execute it (simulated for a dry run).
+    /// Approve a previewed run, then execute it (simulated for a dry run). A live write to a
+    /// production instance also carries the instance name the operator typed.
     ApproveAndExecute {
         run_id: String,
         digest: String,
         reason: String,
+        typed_instance: Option<String>,
     },
     Reject {
         run_id: String,
@@ -171,6 +194,10 @@ pub enum Job {
     },
     Runs,
     RunDetail(String),
+    /// Preview the linked rollback run of a verified live run.
+    PreviewRollback(String),
+    /// Settle a run that a stopped process left executing.
+    Reconcile(String),
     ResetSandbox,
 }
 
@@ -191,6 +218,8 @@ impl Job {
             Self::Reject { .. } => "rejecting the run".to_owned(),
             Self::Runs => "listing runs".to_owned(),
             Self::RunDetail(id) => format!("loading run {id}"),
+            Self::PreviewRollback(id) => format!("previewing the rollback of run {id}"),
+            Self::Reconcile(id) => format!("reconciling run {id} with the instance"),
             Self::ResetSandbox => "resetting the sandbox story".to_owned(),
         }
     }
@@ -200,7 +229,10 @@ impl Job {
     pub fn cancellable(&self) -> bool {
         !matches!(
             self,
-            Self::ApproveAndExecute { .. } | Self::Connect(_) | Self::ResetSandbox
+            Self::ApproveAndExecute { .. }
+                | Self::Reconcile(_)
+                | Self::Connect(_)
+                | Self::ResetSandbox
         )
     }
 }

@@ -9,13 +9,14 @@ use super::app::App;
 use super::event_loop;
 use super::jobs::{Outbox, Runner};
 use super::message::{
-    Data, EvidenceData, ExecutionView, Job, OverviewData, SaveNote, SavedSettings, TaskError,
+    Data, EvidenceData, ExecutionView, GoLiveItem, Job, OverviewData, RunRow, SaveNote,
+    SavedSettings, TaskError,
 };
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
 use crate::domain::connector::{InstanceTarget, SANDBOX_WORD};
 use crate::domain::run::RunMode;
-use crate::workspace::{INCIDENT, Workspace, WorkspaceError};
+use crate::workspace::{Execution, INCIDENT, Workspace, WorkspaceError, is_interrupted};
 
 type Result<T> = std::result::Result<T, WorkspaceError>;
 
@@ -66,6 +67,9 @@ fn task_error(error: &WorkspaceError) -> TaskError {
         WorkspaceError::NeedsDryRun => "a live run needs a verified dry run of the same change \
             first: press p on the sample screen, approve the dry run, then press L"
             .to_owned(),
+        WorkspaceError::NoMetadata => "no metadata synced yet: open step 04 (press 4) and press \
+            Enter to validate and sync"
+            .to_owned(),
         other => other.to_string(),
     };
     TaskError::new(error.kind(), message)
@@ -104,13 +108,33 @@ async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
             run_id,
             digest,
             reason,
-        } => approve_and_execute(ws, out, &run_id, &digest, &reason).await,
+            typed_instance,
+        } => {
+            let approval =
+                ws.approve_typed(&run_id, &digest, &reason, typed_instance.as_deref())?;
+            out.send(Data::Approved(approval));
+            execute(ws, out, &run_id).await
+        }
+        Job::PreviewRollback(run_id) => {
+            let previewed = ws.preview_rollback(&run_id).await?;
+            out.send(Data::Previewed(Box::new(previewed)));
+            Ok(())
+        }
+        Job::Reconcile(run_id) => {
+            let settled = ws.reconcile(&run_id).await;
+            finish_execution(ws, out, &run_id, settled)
+        }
         Job::Reject { run_id, reason } => {
             out.send(Data::Rejected(ws.reject(&run_id, &reason)?));
             refresh(ws, out)
         }
         Job::Runs => {
-            out.send(Data::Runs(ws.runs()?));
+            let rows = ws.run_summaries()?.into_iter();
+            let rows = rows.map(|s| RunRow {
+                run: s.run,
+                interrupted: s.interrupted,
+            });
+            out.send(Data::Runs(rows.collect()));
             Ok(())
         }
         Job::RunDetail(id) => {
@@ -138,6 +162,7 @@ fn refresh(ws: &Workspace, out: &Outbox) -> Result<()> {
         steps: onboarding.steps,
         next_move: onboarding.next_move,
         validation: onboarding.validation,
+        go_live: go_live(ws)?,
     }));
     let settings = match ws.settings() {
         Ok((settings, _)) => Some(SavedSettings {
@@ -157,6 +182,17 @@ fn refresh(ws: &Workspace, out: &Outbox) -> Result<()> {
     Ok(())
 }
 
+fn go_live(ws: &Workspace) -> Result<Vec<GoLiveItem>> {
+    let conditions = ws.go_live()?.into_iter();
+    Ok(conditions
+        .map(|c| GoLiveItem {
+            condition: c.condition,
+            met: c.met,
+            evidence: c.evidence,
+        })
+        .collect())
+}
+
 /// Validates; the outcome is stored either way, so progress is refreshed either way.
 async fn validate(ws: &Workspace, out: &Outbox) -> Result<()> {
     let result = ws.validate().await;
@@ -172,21 +208,24 @@ async fn sync(ws: &Workspace, out: &Outbox) -> Result<()> {
     Ok(())
 }
 
-/// Approves, executes, then loads the run's evidence, whatever the execution's outcome.
-async fn approve_and_execute(
-    ws: &Workspace,
-    out: &Outbox,
-    run_id: &str,
-    digest: &str,
-    reason: &str,
-) -> Result<()> {
-    out.send(Data::Approved(ws.approve(run_id, digest, reason)?));
+/// Executes an approved run, then loads its evidence whatever the outcome.
+async fn execute(ws: &Workspace, out: &Outbox, run_id: &str) -> Result<()> {
     let mode = ws.run_detail(run_id)?.run.mode;
     out.progress(match mode {
         RunMode::DryRun => "simulating the dry run",
         RunMode::Live => "writing, then reading back",
     });
     let executed = ws.execute(run_id).await;
+    finish_execution(ws, out, run_id, executed)
+}
+
+/// Sends the execution's end, the run's evidence and the new progress; keeps the error.
+fn finish_execution(
+    ws: &Workspace,
+    out: &Outbox,
+    run_id: &str,
+    executed: Result<Execution>,
+) -> Result<()> {
     if let Ok(execution) = &executed {
         out.send(Data::Executed(ExecutionView {
             run: execution.run.clone(),
@@ -201,7 +240,9 @@ async fn approve_and_execute(
 
 fn detail(ws: &Workspace, run_id: &str) -> Result<EvidenceData> {
     let detail = ws.run_detail(run_id)?;
+    let lease = ws.store().lease_of_run(run_id)?;
     Ok(EvidenceData {
+        interrupted: is_interrupted(&detail.run, lease.as_ref()),
         run: detail.run,
         preview: detail.preview,
         approval: detail.approval,

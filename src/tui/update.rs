@@ -88,6 +88,7 @@ impl App {
         }
         self.notice = Some(Notice::info(text));
         self.facts.saved = Some(note);
+        self.fields.forget_secret();
         if self.screen() == Screen::Fields {
             self.go(Screen::Configure);
         }

@@ -128,6 +128,10 @@ impl App {
                 .evidence
                 .as_ref()
                 .is_some_and(EvidenceView::live_offered),
+            rollback_offered: self
+                .evidence
+                .as_ref()
+                .is_some_and(EvidenceView::rollback_offered),
             approvable: self.preview.as_ref().is_some_and(PreviewView::approvable),
         }
     }

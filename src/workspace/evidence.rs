@@ -12,7 +12,7 @@ use crate::domain::incident::state;
 use crate::domain::preview::{CloseRequest, Preview};
 use crate::domain::run::{GovernedRun, RunMode, RunState};
 use crate::secrets::StoreKind;
-use crate::store::{ChainReport, new_run_id, now};
+use crate::store::{ChainReport, now};
 
 /// The action name of a rollback run.
 pub const ROLLBACK_ACTION: &str = "support.close-ticket.rollback";
@@ -65,20 +65,12 @@ impl Workspace {
         let request = rollback_request(&plan);
         let record = self.client().await?.read(INCIDENT, &plan.sys_id).await?;
         let preview = self.build_preview(&record, &request)?;
-        let at = now();
-        let run = GovernedRun {
-            id: new_run_id(),
-            action: ROLLBACK_ACTION.to_owned(),
-            mode: RunMode::Live,
-            state: RunState::Previewed,
-            target: preview.target.clone(),
-            number: preview.number.clone(),
-            digest: preview.digest.clone(),
-            created_at: at.clone(),
-            updated_at: at,
-            parent_id: Some(run_id.to_owned()),
-            outcome: None,
-        };
+        let run = self.record_run(
+            ROLLBACK_ACTION,
+            RunMode::Live,
+            &preview,
+            Some(run_id.to_owned()),
+        );
         self.store().create_run(&run, &preview, self.actor())?;
         Ok((run, preview))
     }

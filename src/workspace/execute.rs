@@ -277,7 +277,11 @@ impl Workspace {
             .changes
             .iter()
             .filter(|c| c.kind == ChangeKind::Set && !c.after.is_empty())
-            .filter(|c| synced.field(&c.field).is_some_and(|f| !f.choices.is_empty()))
+            .filter(|c| {
+                synced
+                    .field(&c.field)
+                    .is_some_and(|f| !f.choices.is_empty())
+            })
             .map(|c| c.field.clone())
             .collect();
         if fields.is_empty() {
@@ -288,7 +292,11 @@ impl Workspace {
             .changes
             .iter()
             .filter(|c| fields.contains(&c.field))
-            .filter(|c| current.field(&c.field).is_none_or(|f| f.choice_label(&c.after).is_none()))
+            .filter(|c| {
+                current
+                    .field(&c.field)
+                    .is_none_or(|f| f.choice_label(&c.after).is_none())
+            })
             .map(|c| format!("{}=`{}`", c.field, c.after))
             .collect();
         if gone.is_empty() {

@@ -18,13 +18,13 @@ pub use evidence::{ExportedPack, GoLiveCondition, ROLLBACK_ACTION};
 pub use execute::{CRASH_AT_ENV, CRASH_POINTS, RunSummary, is_interrupted, run_marker};
 pub use runs::{Execution, RunDetail};
 
-use crate::domain::connector::{ConnectPayload, ConnectorSettings, InstanceTarget};
+use crate::domain::connector::{Auth, ConnectPayload, ConnectorSettings, InstanceTarget};
 use crate::domain::metadata::TableMetadata;
 use crate::domain::onboarding::{self, Progress, Step, SyncSummary, ValidationReport};
 use crate::domain::policy::Allowlist;
 use crate::domain::run::RunMode;
 use crate::sandbox::{self, Faults, SandboxHandle};
-use crate::secrets::{self, SecretStore, StoreKind};
+use crate::secrets::{self, CredentialVault, SecretStore, StoreKind};
 use crate::servicenow::{Client, LoggedRequest, Secret};
 use crate::store::{NewAuditEvent, Store};
 
@@ -144,6 +144,13 @@ impl Workspace {
         let placement = self
             .secrets
             .save(&account, &Secret::new(payload.client_secret.clone()));
+        if let Auth::OAuth { client_id } = &settings.auth {
+            let oauth_account = secrets::oauth_account(&settings.instance.label(), client_id);
+            self.secrets.save(
+                &oauth_account,
+                &Secret::new(payload.oauth_client_secret.clone()),
+            );
+        }
         self.store()
             .save_connector(&settings, placement.kind.as_str())?;
         self.forget_client();
@@ -204,9 +211,27 @@ impl Workspace {
             InstanceTarget::Sandbox => self.ensure_sandbox().await?,
             InstanceTarget::Remote(url) => url.clone(),
         };
-        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let instance = settings.instance.label();
+        let account = secrets::account(&instance, &settings.username);
         let secret = self.secrets.load(&account, kind)?;
-        let client = Client::new(&base_url, &settings.username, secret, self.timeout)?;
+        let client = match &settings.auth {
+            Auth::Basic => Client::new(&base_url, &settings.username, secret, self.timeout)?,
+            Auth::OAuth { client_id } => {
+                let client_secret = self
+                    .secrets
+                    .load(&secrets::oauth_account(&instance, client_id), kind)?;
+                let vault = Arc::new(CredentialVault::new(self.secrets.clone(), &account, kind));
+                Client::new_oauth(
+                    &base_url,
+                    &settings.username,
+                    secret,
+                    client_id,
+                    client_secret,
+                    vault,
+                    self.timeout,
+                )?
+            }
+        };
         *self
             .client
             .lock()

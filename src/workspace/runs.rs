@@ -50,10 +50,23 @@ impl Workspace {
                     .ok_or(WorkspaceError::NeedsDryRun)?,
             ),
         };
+        let run = self.record_run(CLOSE_TICKET, mode, &preview, parent_id);
+        self.store().create_run(&run, &preview, self.actor())?;
+        Ok((run, preview))
+    }
+
+    /// A new run in state `previewed` for a preview.
+    pub(super) fn record_run(
+        &self,
+        action: &str,
+        mode: RunMode,
+        preview: &Preview,
+        parent_id: Option<String>,
+    ) -> GovernedRun {
         let at = now();
-        let run = GovernedRun {
+        GovernedRun {
             id: new_run_id(),
-            action: CLOSE_TICKET.to_owned(),
+            action: action.to_owned(),
             mode,
             state: RunState::Previewed,
             target: preview.target.clone(),
@@ -63,9 +76,7 @@ impl Workspace {
             updated_at: at,
             parent_id,
             outcome: None,
-        };
-        self.store().create_run(&run, &preview, self.actor())?;
-        Ok((run, preview))
+        }
     }
 
     /// Computes a preview of `request` on `record` with the current allowlist and metadata.

@@ -133,7 +133,10 @@ impl SandboxPeer {
     }
 
     pub fn set_slow_ms(&self, ms: u64) {
-        self.set_faults(Faults { slow_ms: ms, ..Faults::default() });
+        self.set_faults(Faults {
+            slow_ms: ms,
+            ..Faults::default()
+        });
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -1,61 +1,81 @@
-//! The approval modal (a reason and the typed record number) and the reject modal.
+//! The approval modal (a reason, the typed record number, and for a live write to production
+//! the typed instance name) and the reject modal.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
+use crate::domain::connector::InstanceTarget;
 use crate::domain::run::{Approval, RunMode};
 use crate::tui::action::Action;
 use crate::tui::message::Job;
 use crate::tui::screens::preview::PreviewView;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::centered;
+use crate::tui::widgets::doc::{Doc, Scroll};
 use crate::tui::widgets::sanitize::one_line;
 use crate::tui::widgets::text_input::TextInput;
+use crate::tui::widgets::{centered, hint_spans};
+
+/// One input of the modal: what it asks, and what must be typed (if anything exact).
+struct Field {
+    label: String,
+    input: TextInput,
+    expected: Option<String>,
+}
 
 /// The approval modal of one previewed run.
 pub struct ApprovalForm {
     run_id: String,
     digest: String,
-    number: String,
-    mode: RunMode,
-    target: String,
-    is_sandbox: bool,
-    sends: Vec<String>,
-    approver: String,
-    reason: TextInput,
-    confirm: TextInput,
+    title: String,
+    facts: Vec<Line<'static>>,
+    fields: Vec<Field>,
     focus: usize,
     error: Option<String>,
 }
 
 impl ApprovalForm {
     /// A modal for the run on the preview screen.
-    pub fn new(view: &PreviewView) -> Self {
-        let (user, host, ssh) = Approval::identity();
-        let via = if ssh { " over SSH" } else { "" };
+    pub fn new(view: &PreviewView, theme: Theme) -> Self {
+        let preview = &view.preview;
+        let production = !preview.is_sandbox;
+        let mut fields = vec![
+            Field {
+                label: "Reason (stored with the approval)".to_owned(),
+                input: TextInput::single(""),
+                expected: None,
+            },
+            Field {
+                label: format!("Type {} to confirm", one_line(&preview.number)),
+                input: TextInput::single(""),
+                expected: Some(preview.number.clone()),
+            },
+        ];
+        if production && view.run.mode == RunMode::Live {
+            let name = InstanceTarget::Remote(preview.target.clone()).instance_name();
+            fields.push(Field {
+                label: format!("PRODUCTION: type the instance name {}", one_line(&name)),
+                input: TextInput::single(""),
+                expected: Some(name),
+            });
+        }
         let mut form = Self {
             run_id: view.run.id.clone(),
             digest: view.run.digest.clone(),
-            number: view.preview.number.clone(),
-            mode: view.run.mode,
-            target: view.preview.target.clone(),
-            is_sandbox: view.preview.is_sandbox,
-            sends: view
-                .preview
-                .sendable_writes()
-                .into_iter()
-                .map(|(f, _)| f)
-                .collect(),
-            approver: format!("{user}@{host}{via}"),
-            reason: TextInput::single(""),
-            confirm: TextInput::single(""),
+            title: format!(
+                " Approve {} of {} ",
+                view.run.mode.banner(),
+                view.run.action
+            ),
+            facts: facts(view, theme),
+            fields,
             focus: 0,
             error: None,
         };
-        form.reason.set_focus(true);
+        form.refocus();
         form
     }
 
@@ -63,16 +83,12 @@ impl ApprovalForm {
     pub fn on_key(&mut self, key: KeyEvent) -> Action {
         match key.code {
             KeyCode::Esc => Action::CloseOverlay,
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => self.switch(),
-            KeyCode::Enter if self.focus == 0 => self.switch(),
+            KeyCode::Tab | KeyCode::Down => self.move_focus(1),
+            KeyCode::BackTab | KeyCode::Up => self.move_focus(self.fields.len() - 1),
+            KeyCode::Enter if self.focus + 1 < self.fields.len() => self.move_focus(1),
             KeyCode::Enter => self.submit(),
             _ => {
-                let input = if self.focus == 0 {
-                    &mut self.reason
-                } else {
-                    &mut self.confirm
-                };
-                input.handle_key(key);
+                self.fields[self.focus].input.handle_key(key);
                 Action::Done
             }
         }
@@ -80,91 +96,86 @@ impl ApprovalForm {
 
     /// Pastes into the focused input.
     pub fn on_paste(&mut self, text: &str) {
-        let input = if self.focus == 0 {
-            &mut self.reason
-        } else {
-            &mut self.confirm
-        };
-        input.paste(text);
+        self.fields[self.focus].input.paste(text);
     }
 
-    fn switch(&mut self) -> Action {
-        self.focus = 1 - self.focus;
-        self.reason.set_focus(self.focus == 0);
-        self.confirm.set_focus(self.focus == 1);
+    fn move_focus(&mut self, step: usize) -> Action {
+        self.focus = (self.focus + step) % self.fields.len();
+        self.refocus();
         Action::Done
     }
 
+    fn refocus(&mut self) {
+        for (i, field) in self.fields.iter_mut().enumerate() {
+            field.input.set_focus(i == self.focus);
+        }
+    }
+
     fn submit(&mut self) -> Action {
-        let reason = self.reason.value();
+        let reason = self.fields[0].input.value();
         if reason.trim().is_empty() {
             self.error = Some("give a reason: why is this change right?".to_owned());
-            return Action::Done;
+            return self.focus_on(0);
         }
-        if self.confirm.value().trim() != self.number {
-            self.error = Some(format!("type {} exactly to confirm", self.number));
-            return Action::Done;
+        for (i, field) in self.fields.iter().enumerate().skip(1) {
+            if let Some(expected) = &field.expected
+                && field.input.value().trim() != expected
+            {
+                self.error = Some(format!("type {expected} exactly to confirm"));
+                return self.focus_on(i);
+            }
         }
         Action::Start(Job::ApproveAndExecute {
             run_id: self.run_id.clone(),
             digest: self.digest.clone(),
             reason: reason.trim().to_owned(),
+            typed_instance: self
+                .fields
+                .get(2)
+                .map(|f| f.input.value().trim().to_owned()),
         })
+    }
+
+    fn focus_on(&mut self, index: usize) -> Action {
+        self.focus = index;
+        self.refocus();
+        Action::Done
     }
 
     /// Draws the modal over the screen.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
-        let title = format!(" Approve {} of support.close-ticket ", self.mode.banner());
-        let Some(inner) = modal(area, buf, 15, &title, theme) else {
+        let width = area.width.saturating_sub(4).min(76);
+        let mut facts = Doc::new();
+        for line in &self.facts {
+            facts.push_hanging(2, line.clone());
+        }
+        let fact_rows = facts.wrapped(width.saturating_sub(2)).len();
+        let rows = fact_rows + self.fields.len() * 2 + 4;
+        let height = u16::try_from(rows).unwrap_or(u16::MAX);
+        let Some(inner) = modal(area, buf, width, height, &self.title, theme) else {
             return;
         };
-        let mut lines = vec![Line::from(vec![
-            Span::raw(format!(
-                "Record {} on {} ",
-                one_line(&self.number),
-                one_line(&self.target)
-            )),
-            if self.is_sandbox {
-                Span::styled("(sandbox)", theme.pass())
-            } else {
-                Span::styled("PRODUCTION instance: real records change", theme.fail())
+        let facts_height = u16::try_from(fact_rows)
+            .unwrap_or(u16::MAX)
+            .min(inner.height);
+        facts.render(
+            Rect {
+                height: facts_height,
+                ..inner
             },
-        ])];
-        lines.push(Line::raw(self.consequence()));
-        lines.push(Line::styled(format!("Digest {}", self.digest), theme.dim()));
-        lines.push(Line::styled(
-            format!("Approver {}", self.approver),
-            theme.dim(),
-        ));
-        for (y, line) in (inner.y..).zip(lines.iter().take(usize::from(inner.height))) {
-            buf.set_line(inner.x, y, line, inner.width);
-        }
-        let fields = [
-            ("Reason (stored with the approval)", &self.reason),
-            (&*format!("Type {} to confirm", self.number), &self.confirm),
-        ];
-        let mut y = inner.y + 5;
-        for (i, (label, input)) in fields.into_iter().enumerate() {
+            buf,
+            &mut Scroll::default(),
+        );
+        let mut y = inner.y + facts_height + 1;
+        for (i, field) in self.fields.iter().enumerate() {
             let style = if self.focus == i {
                 theme.focus()
             } else {
                 theme.text()
             };
-            y = labelled_input(inner, buf, y, (label, style), input);
+            y = labelled_input(inner, buf, y, (&field.label, style), &field.input);
         }
         self.render_footer(inner, buf, theme);
-    }
-
-    fn consequence(&self) -> String {
-        match self.mode {
-            RunMode::DryRun => {
-                "Approving runs the simulation: nothing is written to the instance.".to_owned()
-            }
-            RunMode::Live => format!(
-                "Approving WRITES {} to the instance now.",
-                self.sends.join(", ")
-            ),
-        }
     }
 
     fn render_footer(&self, inner: Rect, buf: &mut Buffer, theme: Theme) {
@@ -172,25 +183,53 @@ impl ApprovalForm {
         if let Some(error) = &self.error
             && inner.height > 2
         {
-            buf.set_line(
-                inner.x,
-                bottom - 2,
-                &Line::styled(format!("✗ {error}"), theme.fail()),
-                inner.width,
-            );
+            let line = Line::styled(format!("✗ {error}"), theme.fail());
+            buf.set_line(inner.x, bottom - 2, &line, inner.width);
         }
-        let hints = Line::from(crate::tui::widgets::hint_spans(
-            &[
-                ("Enter", "approve"),
-                ("Tab", "switch field"),
-                ("Esc", "cancel"),
-            ],
-            theme,
-        ));
+        let hints = [
+            ("Enter", "approve"),
+            ("Tab", "next field"),
+            ("Esc", "cancel"),
+        ];
         if inner.height > 1 {
-            buf.set_line(inner.x, bottom - 1, &hints, inner.width);
+            let line = Line::from(hint_spans(&hints, theme));
+            buf.set_line(inner.x, bottom - 1, &line, inner.width);
         }
     }
+}
+
+/// What the approver should know before typing: target, consequence, digest, identity.
+fn facts(view: &PreviewView, theme: Theme) -> Vec<Line<'static>> {
+    let preview = &view.preview;
+    let (user, host, ssh) = Approval::identity();
+    let via = if ssh { " over SSH" } else { "" };
+    let target = if preview.is_sandbox {
+        Span::styled("(sandbox)", theme.pass())
+    } else {
+        Span::styled("PRODUCTION instance: real records change", theme.fail())
+    };
+    let sends: Vec<String> = preview
+        .sendable_writes()
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    let consequence = match view.run.mode {
+        RunMode::DryRun => "Approving runs the simulation: nothing is written.".to_owned(),
+        RunMode::Live => format!("Approving WRITES {} now.", sends.join(", ")),
+    };
+    vec![
+        Line::from(vec![
+            Span::raw(format!(
+                "Record {} on {} ",
+                one_line(&preview.number),
+                one_line(&preview.target)
+            )),
+            target,
+        ]),
+        Line::styled(consequence, theme.heading()),
+        Line::styled(format!("Digest {}", view.run.digest), theme.dim()),
+        Line::styled(format!("Approver {user}@{host}{via}"), theme.dim()),
+    ]
 }
 
 /// The reject modal: a reason, then the run is closed without sending anything.
@@ -201,6 +240,7 @@ pub struct RejectForm {
 }
 
 impl RejectForm {
+    /// A modal for rejecting the run `run_id`.
     pub fn new(run_id: &str) -> Self {
         let mut reason = TextInput::single("");
         reason.set_focus(true);
@@ -230,13 +270,15 @@ impl RejectForm {
         }
     }
 
+    /// Pastes into the reason.
     pub fn on_paste(&mut self, text: &str) {
         self.reason.paste(text);
     }
 
     /// Draws the modal over the screen.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
-        let Some(inner) = modal(area, buf, 8, " Reject the run ", theme) else {
+        let width = area.width.saturating_sub(4).min(76);
+        let Some(inner) = modal(area, buf, width, 7, " Reject the run ", theme) else {
             return;
         };
         let intro = Line::raw("Nothing is sent; the run is closed as rejected.");
@@ -251,19 +293,21 @@ impl RejectForm {
         if let Some(error) = &self.error
             && inner.height > 4
         {
-            buf.set_line(
-                inner.x,
-                inner.y + 4,
-                &Line::styled(format!("✗ {error}"), theme.fail()),
-                inner.width,
-            );
+            let line = Line::styled(format!("✗ {error}"), theme.fail());
+            buf.set_line(inner.x, inner.y + 4, &line, inner.width);
         }
     }
 }
 
 /// Clears a centred box with a border and returns its inside, if there is room for one.
-fn modal(area: Rect, buf: &mut Buffer, height: u16, title: &str, theme: Theme) -> Option<Rect> {
-    let width = area.width.saturating_sub(4).min(76);
+fn modal(
+    area: Rect,
+    buf: &mut Buffer,
+    width: u16,
+    height: u16,
+    title: &str,
+    theme: Theme,
+) -> Option<Rect> {
     let outer = centered(area, width, height);
     if outer.width < 4 || outer.height < 3 {
         return None;
@@ -278,12 +322,12 @@ fn modal(area: Rect, buf: &mut Buffer, height: u16, title: &str, theme: Theme) -
     Some(inner)
 }
 
-/// A label line and an input line under it; returns the next free row.
+/// A label line and a `› ` prompt line with the input; returns the next free row.
 fn labelled_input(
     inner: Rect,
     buf: &mut Buffer,
     y: u16,
-    label: (&str, ratatui::style::Style),
+    label: (&str, Style),
     input: &TextInput,
 ) -> u16 {
     let bottom = inner.y + inner.height;
@@ -295,9 +339,10 @@ fn labelled_input(
             inner.width,
         );
     }
-    if y + 1 < bottom {
-        let field = Rect::new(inner.x + 2, y + 1, inner.width.saturating_sub(2), 1);
+    if y + 1 < bottom && inner.width > 2 {
+        buf.set_line(inner.x, y + 1, &Line::styled("› ", label.1), 2);
+        let field = Rect::new(inner.x + 2, y + 1, inner.width - 2, 1);
         input.render(field, buf);
     }
-    y + 3
+    y + 2
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use crate::tui::message::EvidenceData;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::doc::{Doc, Scroll};
-use crate::tui::widgets::sanitize::{one_line, pad};
+use crate::tui::widgets::sanitize::{one_line, pad, truncate};
 
 /// Builds the list once per run.
 pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
@@ -30,7 +30,7 @@ pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
         doc.push(Line::styled("  no events", theme.dim()));
     }
     for event in &data.audit {
-        let detail = one_line(&event.detail.to_string());
+        let detail = summary(&event.detail);
         doc.push_hanging(
             8,
             Line::from(vec![
@@ -43,6 +43,25 @@ pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
         );
     }
     doc
+}
+
+/// The detail of an event in one short line: scalar fields as `key=value`, nested ones sized.
+/// The full detail stays in the store and in the evidence export.
+fn summary(detail: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let Value::Object(fields) = detail else {
+        return truncate(&one_line(&detail.to_string()), 80);
+    };
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(key, value)| match value {
+            Value::String(text) => format!("{key}={}", truncate(&one_line(text), 40)),
+            Value::Array(items) => format!("{key}=[{}]", items.len()),
+            Value::Object(inner) => format!("{key}={{{} fields}}", inner.len()),
+            other => format!("{key}={other}"),
+        })
+        .collect();
+    truncate(&parts.join(", "), 200)
 }
 
 /// Draws the visible events.

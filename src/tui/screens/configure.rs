@@ -29,6 +29,9 @@ const COLUMNS: [(&str, usize); 7] = [
     ("choices", 0),
 ];
 
+/// Where the choices column starts, so that long choice lists wrap under it.
+const CHOICES_AT: usize = 70;
+
 /// Handles the step's keys.
 pub fn on_key(key: KeyEvent) -> Action {
     if key
@@ -71,11 +74,14 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
 fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
     doc.push(Line::styled("Connection", theme.heading()));
     let Some(target) = facts.target_label() else {
-        doc.push(check_line(
-            Outcome::Fail,
-            "nothing saved yet: fill in step 03 first (press 3)",
-            theme,
-        ));
+        doc.push_hanging(
+            8,
+            check_line(
+                Outcome::Fail,
+                "nothing saved yet: fill in step 03 first (press 3)",
+                theme,
+            ),
+        );
         return;
     };
     let store = facts
@@ -83,11 +89,14 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
         .as_ref()
         .and_then(|o| o.secret_store.clone())
         .unwrap_or_default();
-    doc.push(check_line(
-        Outcome::Pass,
-        &format!("saved: {target}; password in {store}"),
-        theme,
-    ));
+    doc.push_hanging(
+        8,
+        check_line(
+            Outcome::Pass,
+            &format!("saved: {target}; password in {store}"),
+            theme,
+        ),
+    );
     let first_step = facts
         .overview
         .as_ref()
@@ -99,16 +108,15 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
                 "auth validated as {} at {}",
                 report.user_name, report.checked_at
             );
-            doc.push(check_line(Outcome::Pass, &text, theme));
+            doc.push_hanging(8, check_line(Outcome::Pass, &text, theme));
         }
         (None, Some(StepStatus::Blocked(error))) => {
-            doc.push(check_line(Outcome::Fail, &error, theme))
+            doc.push_hanging(8, check_line(Outcome::Fail, &error, theme));
         }
-        (None, _) => doc.push(check_line(
-            Outcome::Warn,
-            "auth not validated yet: press v",
-            theme,
-        )),
+        (None, _) => doc.push_hanging(
+            8,
+            check_line(Outcome::Warn, "auth not validated yet: press v", theme),
+        ),
     }
     if let Some(metadata) = &facts.metadata {
         let text = format!(
@@ -117,13 +125,13 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
             metadata.hierarchy.join(" ← "),
             metadata.synced_at
         );
-        doc.push(check_line(Outcome::Pass, &text, theme));
+        doc.push_hanging(8, check_line(Outcome::Pass, &text, theme));
         if !metadata.missing.is_empty() {
             let text = format!(
                 "not on the instance: {} (fix the allowlist in step 03)",
                 metadata.missing.join(", ")
             );
-            doc.push(check_line(Outcome::Fail, &text, theme));
+            doc.push_hanging(8, check_line(Outcome::Fail, &text, theme));
         }
     }
 }
@@ -147,7 +155,10 @@ fn table(doc: &mut Doc, metadata: &TableMetadata, theme: Theme) {
         } else {
             theme.text()
         };
-        doc.push(Line::styled(format!("  {}", cells(&row(field))), style));
+        doc.push_hanging(
+            CHOICES_AT,
+            Line::styled(format!("  {}", cells(&row(field))), style),
+        );
     }
     for missing in &metadata.missing {
         doc.push(Line::styled(
@@ -189,10 +200,7 @@ fn row(field: &FieldMetadata) -> Vec<String> {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
     let choices = match field.choices.len() {
         0 => "-".to_owned(),
-        n => {
-            let labels: Vec<&str> = field.choices.iter().map(|c| c.label.as_str()).collect();
-            format!("{n}: {}", labels.join(", "))
-        }
+        n => format!("{n}, below"),
     };
     vec![
         entry.element.clone(),

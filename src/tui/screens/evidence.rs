@@ -12,11 +12,12 @@ use crate::domain::incident::Record;
 use crate::domain::preview::{ChangeKind, CloseRequest, Preview};
 use crate::domain::run::{GovernedRun, RunMode, RunState};
 use crate::tui::action::{Action, Notice};
-use crate::tui::message::EvidenceData;
+use crate::tui::message::{EvidenceData, Job};
 use crate::tui::screens::Screen;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::doc::{Doc, Scroll};
 use crate::tui::widgets::sanitize::{clean_lines, one_line};
+use crate::workspace::ROLLBACK_ACTION;
 
 /// The evidence screen's state: the stored run and its documents.
 pub struct EvidenceView {
@@ -28,6 +29,7 @@ pub struct EvidenceView {
 }
 
 impl EvidenceView {
+    /// Builds the evidence and audit documents once per run.
     pub fn new(data: EvidenceData, theme: Theme) -> Self {
         let doc = build(&data, theme);
         let audit_doc = audit::build(&data, theme);
@@ -43,6 +45,14 @@ impl EvidenceView {
     /// Whether this run is a verified dry run, so the same change may be previewed live.
     pub fn live_offered(&self) -> bool {
         self.data.run.mode == RunMode::DryRun && self.data.run.state == RunState::Verified
+    }
+
+    /// Whether a linked rollback run may be previewed: a live forward run that landed.
+    pub fn rollback_offered(&self) -> bool {
+        let run = &self.data.run;
+        run.mode == RunMode::Live
+            && run.action != ROLLBACK_ACTION
+            && matches!(run.state, RunState::Verified | RunState::Diverged)
     }
 
     /// The change to preview live: the dry run's sendable writes, as a request.
@@ -66,11 +76,18 @@ impl EvidenceView {
                 "live is offered after a verified dry run of the same change; this run is not one",
             )),
             KeyCode::Char('A') => Action::Go(Screen::Audit),
+            KeyCode::Char('B') if self.rollback_offered() => {
+                Action::Start(Job::PreviewRollback(self.data.run.id.clone()))
+            }
+            KeyCode::Char('C') if self.data.interrupted => {
+                Action::Start(Job::Reconcile(self.data.run.id.clone()))
+            }
             _ if self.scroll.handle_key(key) => Action::Done,
             _ => Action::Ignored,
         }
     }
 
+    /// Draws the visible part of the evidence.
     pub fn render(&mut self, area: Rect, buf: &mut Buffer) {
         self.doc.render(area, buf, &mut self.scroll);
     }
@@ -105,6 +122,16 @@ pub fn request_of(preview: &Preview) -> CloseRequest {
 fn build(data: &EvidenceData, theme: Theme) -> Doc {
     let mut doc = Doc::new();
     header(&mut doc, &data.run, theme);
+    if data.interrupted {
+        doc.push_hanging(
+            2,
+            Line::from(vec![
+                Span::styled("Interrupted while executing. ", theme.warn()),
+                Span::styled("C", theme.key()),
+                Span::raw(" reconciles: reads the record first and never sends the write twice"),
+            ]),
+        );
+    }
     doc.blank();
     approval(&mut doc, data, theme);
     doc.blank();
@@ -128,6 +155,22 @@ fn build(data: &EvidenceData, theme: Theme) -> Doc {
         Span::styled("A", theme.key()),
         Span::raw(" lists them"),
     ]));
+    let forward_landed = data.run.mode == RunMode::Live
+        && data.run.action != ROLLBACK_ACTION
+        && matches!(data.run.state, RunState::Verified | RunState::Diverged);
+    if forward_landed {
+        let reversible = data.preview.as_ref().is_some_and(|p| p.rollback.reversible);
+        let text = if reversible {
+            " previews the linked rollback run that restores the before-image"
+        } else {
+            " asks for a rollback run; a one-way close is refused with the reason"
+        };
+        doc.push(Line::from(vec![
+            Span::styled("Undo: ", theme.heading()),
+            Span::styled("B", theme.key()),
+            Span::raw(text),
+        ]));
+    }
     if data.run.mode == RunMode::DryRun && data.run.state == RunState::Verified {
         doc.push(Line::from(vec![
             Span::styled("Next: ", theme.heading()),

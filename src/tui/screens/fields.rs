@@ -71,6 +71,12 @@ impl FieldsForm {
         self.sandbox = saved.is_sandbox;
     }
 
+    /// Drops the typed password once it is saved, so it lives in one store only.
+    pub fn forget_secret(&mut self) {
+        self.inputs[2] = TextInput::secret();
+        self.refocus();
+    }
+
     /// Whether a text input has focus (letters type instead of acting).
     pub fn typing(&self) -> bool {
         self.focus < TOGGLE
@@ -99,6 +105,9 @@ impl FieldsForm {
                 display_name: "Incident".to_owned(),
                 allowed_fields: fields,
             }],
+            auth_method: crate::domain::connector::AuthKind::Basic,
+            oauth_client_id: String::new(),
+            oauth_client_secret: String::new(),
         }
     }
 

@@ -45,9 +45,9 @@ pub fn render(area: Rect, buf: &mut Buffer, screen: Screen, scroll: &mut Scroll,
         doc.push(Line::styled(section, theme.heading()));
         for (key, what) in keys {
             doc.push_hanging(
-                22,
+                24,
                 Line::from(vec![
-                    Span::styled(pad(&format!("  {key}"), 22), theme.key()),
+                    Span::styled(pad(&format!("  {key}"), 24), theme.key()),
                     Span::raw(what),
                 ]),
             );

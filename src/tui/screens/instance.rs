@@ -53,11 +53,14 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
     doc.push(Line::styled("What the instance answered", theme.heading()));
     match &facts.validation {
         Some(report) => {
-            doc.push(check_line(
-                Outcome::Pass,
-                "the Table API answers with the saved credentials",
-                theme,
-            ));
+            doc.push_hanging(
+                8,
+                check_line(
+                    Outcome::Pass,
+                    "the Table API answers with the saved credentials",
+                    theme,
+                ),
+            );
             doc.push(Line::from(label_value(
                 "  Instance",
                 &report.instance,

@@ -11,7 +11,8 @@ use crate::domain::onboarding::{STEPS, StepStatus};
 use crate::tui::app::Facts;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::doc::{Doc, Scroll};
-use crate::tui::widgets::{label_value, sanitize};
+use crate::tui::widgets::sanitize::{self, pad};
+use crate::tui::widgets::{LABEL_WIDTH, label_value};
 
 /// The lane's known limits, in our words, from the product page.
 const KNOWN_LIMITS: [&str; 3] = [
@@ -20,6 +21,9 @@ const KNOWN_LIMITS: [&str; 3] = [
     "Keep the first workflow narrow, so that validation and metadata freshness stay easy to see.",
     "While the connector is in beta posture, touch non-production records only.",
 ];
+
+/// Where a step's title starts, so that wrapped titles and details line up under it.
+const STEP_INDENT: usize = 36;
 
 /// Draws the overview.
 pub fn render(area: Rect, buf: &mut Buffer, facts: &Facts, scroll: &mut Scroll, theme: Theme) {
@@ -52,26 +56,30 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
 
 fn lane(doc: &mut Doc, facts: &Facts, theme: Theme) {
     let row = |label: &str, value: &str| Line::from(label_value(label, value, theme));
+    let label = |text: &str| Span::styled(pad(text, LABEL_WIDTH), theme.dim());
     doc.push(Line::from(vec![
-        Span::styled(format!("{:<18}", "Sandbox availability"), theme.dim()),
+        label("Sandbox availability"),
         Span::styled("Sandbox-ready", theme.pass()),
     ]));
-    doc.push(row(
-        "Live sandbox path",
-        "Official free dev: a free ServiceNow Developer Program account with a Personal \
+    doc.push_hanging(
+        LABEL_WIDTH,
+        row(
+            "Live sandbox path",
+            "Official free dev: a free ServiceNow Developer Program account with a Personal \
          Developer Instance",
-    ));
-    doc.push(row("Sandbox posture", &posture(facts)));
+        ),
+    );
+    doc.push_hanging(LABEL_WIDTH, row("Sandbox posture", &posture(facts)));
     doc.push(Line::from(vec![
-        Span::styled(format!("{:<18}", "First action"), theme.dim()),
+        label("First action"),
         Span::styled(CLOSE_TICKET, theme.heading()),
     ]));
-    doc.push(row(
+    doc.push_hanging(LABEL_WIDTH, row(
         "Lane maturity",
         "pre-pilot, beta posture: auth, metadata sync and sandbox writes work here, but the lane \
          is not yet proven with real external tenants",
     ));
-    doc.push(row("Target", &target(facts)));
+    doc.push_hanging(LABEL_WIDTH, row("Target", &target(facts)));
 }
 
 fn posture(facts: &Facts) -> String {
@@ -123,70 +131,58 @@ fn steps(doc: &mut Doc, facts: &Facts, theme: Theme) {
         .unwrap_or_default();
     for (i, (number, id, title, _)) in STEPS.iter().enumerate() {
         let status = stored.get(i).map_or(&StepStatus::Todo, |s| &s.status);
-        doc.push_prefixed(
-            Span::raw("       "),
-            vec![
-                Span::styled(format!("{number} "), theme.key()),
-                Span::raw(format!("{id:<22}")),
-                status_span(status, theme),
-                Span::raw(format!(" {title}")),
-            ],
-        );
+        let line = Line::from(vec![
+            Span::styled(format!("  {number} "), theme.key()),
+            Span::raw(format!("{id:<22}")),
+            status_span(status, theme),
+            Span::raw(format!(" {title}")),
+        ]);
+        doc.push_hanging(STEP_INDENT, line);
         if let StepStatus::Warning(detail) | StepStatus::Blocked(detail) = status {
             let style = if matches!(status, StepStatus::Blocked(_)) {
                 theme.fail()
             } else {
                 theme.warn()
             };
-            doc.push_prefixed(
-                Span::raw("       "),
-                vec![Span::styled(sanitize::one_line(detail), style)],
-            );
+            let indent = Span::raw(" ".repeat(STEP_INDENT));
+            let text = Span::styled(sanitize::one_line(detail), style);
+            doc.push_hanging(STEP_INDENT, Line::from(vec![indent, text]));
         }
     }
 }
 
 fn go_live(doc: &mut Doc, facts: &Facts, theme: Theme) {
     doc.push(Line::styled(
-        "Go live (from stored evidence)",
+        "Go live, from stored evidence",
         theme.heading(),
     ));
-    let steps = facts
+    let items = facts
         .overview
         .as_ref()
-        .map(|o| o.steps.as_slice())
+        .map(|o| o.go_live.as_slice())
         .unwrap_or_default();
-    let done = |i: usize| steps.get(i).is_some_and(|s| s.status.is_done());
-    let sandbox = facts
-        .overview
-        .as_ref()
-        .is_some_and(|o| o.is_sandbox && o.target.is_some());
-    let checks = [
-        (
-            sandbox && done(1),
-            "one sandbox record whose shape and permissions mirror production",
-        ),
-        (
-            done(4),
-            "preview, approval, evidence and recovery posture proven on one live run",
-        ),
-    ];
-    for (met, text) in checks {
-        let (mark, style) = if met {
+    for item in items {
+        let (mark, style) = if item.met {
             ("[x] ", theme.pass())
         } else {
             ("[ ] ", theme.dim())
         };
-        doc.push_prefixed(
+        let line = Line::from(vec![
             Span::raw("  "),
-            vec![Span::styled(mark, style), Span::raw(text)],
-        );
+            Span::styled(mark, style),
+            Span::raw(sanitize::one_line(&item.condition)),
+            Span::styled(
+                format!(": {}", sanitize::one_line(&item.evidence)),
+                theme.dim(),
+            ),
+        ]);
+        doc.push_hanging(6, line);
     }
-    doc.push_prefixed(
+    let demo = "an evaluator demos the path without narration: the app cannot measure this; try it";
+    let line = Line::from(vec![
         Span::raw("  "),
-        vec![
-            Span::styled("[?] ", theme.dim()),
-            Span::raw("an evaluator demos the path without narration: not measured, try it"),
-        ],
-    );
+        Span::styled("[?] ", theme.dim()),
+        Span::raw(demo),
+    ]);
+    doc.push_hanging(6, line);
 }

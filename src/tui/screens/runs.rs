@@ -5,11 +5,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use crate::domain::run::{GovernedRun, RunState};
+use crate::domain::run::RunState;
 use crate::tui::action::Action;
-use crate::tui::message::Job;
+use crate::tui::message::{Job, RunRow};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::sanitize::{one_line, pad};
+use crate::workspace::ROLLBACK_ACTION;
 
 /// Which run is picked.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,7 +20,7 @@ pub struct RunsView {
 
 impl RunsView {
     /// Handles the list's keys.
-    pub fn on_key(&mut self, key: KeyEvent, runs: &[GovernedRun]) -> Action {
+    pub fn on_key(&mut self, key: KeyEvent, runs: &[RunRow]) -> Action {
         if key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
@@ -34,7 +35,7 @@ impl RunsView {
             KeyCode::End | KeyCode::Char('G') => self.selected = last,
             KeyCode::Enter => {
                 return runs.get(self.selected).map_or(Action::Done, |run| {
-                    Action::Start(Job::RunDetail(run.id.clone()))
+                    Action::Start(Job::RunDetail(run.run.id.clone()))
                 });
             }
             _ => return Action::Ignored,
@@ -43,7 +44,7 @@ impl RunsView {
     }
 
     /// Draws the visible rows, keeping the selection on screen.
-    pub fn render(&mut self, area: Rect, buf: &mut Buffer, runs: &[GovernedRun], theme: Theme) {
+    pub fn render(&mut self, area: Rect, buf: &mut Buffer, runs: &[RunRow], theme: Theme) {
         if area.height < 2 || area.width == 0 {
             return;
         }
@@ -79,24 +80,36 @@ impl RunsView {
     }
 }
 
-fn row(run: &GovernedRun, selected: bool) -> String {
+fn row(row: &RunRow, selected: bool) -> String {
+    let run = &row.run;
+    let state = if row.interrupted {
+        "interrupted"
+    } else {
+        run.state.as_str()
+    };
+    let kind = if run.action == ROLLBACK_ACTION {
+        "ROLLBACK"
+    } else {
+        run.mode.banner()
+    };
     format!(
         "{}{}{}{}{}{}{}",
         if selected { "▶ " } else { "  " },
         pad(&run.id, 28),
-        pad(run.mode.banner(), 9),
-        pad(run.state.as_str(), 12),
+        pad(kind, 9),
+        pad(state, 12),
         pad(&one_line(&run.number), 10),
         pad(&run.updated_at, 21),
         one_line(run.outcome.as_deref().unwrap_or(""))
     )
 }
 
-fn style(run: &GovernedRun, selected: bool, theme: Theme) -> ratatui::style::Style {
+fn style(row: &RunRow, selected: bool, theme: Theme) -> ratatui::style::Style {
     if selected {
         return theme.selected();
     }
-    match run.state {
+    match row.run.state {
+        _ if row.interrupted => theme.warn(),
         RunState::Verified => theme.pass(),
         RunState::Diverged | RunState::Failed | RunState::Stale => theme.fail(),
         _ => theme.text(),

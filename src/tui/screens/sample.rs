@@ -245,12 +245,9 @@ impl SampleForm {
         );
         buf.set_line(area.x, area.y, &heading, area.width);
         let (word, note) = if self.resolve_only {
-            ("Resolved (6)", "reversible: can go back to In Progress")
+            ("Resolved (6)", "reversible (t: close instead)")
         } else {
-            (
-                "Closed (7)",
-                "one-way: t offers Resolved, the reversible path",
-            )
+            ("Closed (7)", "one-way (t: resolve instead)")
         };
         let line = Line::from(vec![
             marker(self.focus == STATE, theme),

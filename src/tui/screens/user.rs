@@ -40,7 +40,7 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
     doc.blank();
     doc.push(Line::styled("Findings", theme.heading()));
     for (outcome, text) in findings(report) {
-        doc.push(check_line(outcome, &text, theme));
+        doc.push_hanging(8, check_line(outcome, &text, theme));
     }
     doc
 }

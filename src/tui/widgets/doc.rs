@@ -22,6 +22,7 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// An empty document.
     pub fn new() -> Self {
         Self::default()
     }
@@ -66,6 +67,7 @@ impl Doc {
         self.lines.len()
     }
 
+    /// Whether the document has no lines.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
@@ -125,7 +127,7 @@ impl Scroll {
             KeyCode::Down | KeyCode::Char('j') => self.offset = self.offset.saturating_add(1),
             KeyCode::Up | KeyCode::Char('k') => self.offset = self.offset.saturating_sub(1),
             KeyCode::PageDown | KeyCode::Char(' ') => {
-                self.offset = self.offset.saturating_add(page)
+                self.offset = self.offset.saturating_add(page);
             }
             KeyCode::PageUp => self.offset = self.offset.saturating_sub(page),
             KeyCode::Home | KeyCode::Char('g') => self.offset = 0,

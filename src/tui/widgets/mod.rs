@@ -43,10 +43,13 @@ pub fn hint_spans(hints: &[(&str, &str)], theme: Theme) -> Vec<Span<'static>> {
     spans
 }
 
+/// The width of the label column of key-value lines.
+pub const LABEL_WIDTH: usize = 22;
+
 /// A label column and a value, for key-value lines in the step screens.
 pub fn label_value(label: &str, value: &str, theme: Theme) -> Vec<Span<'static>> {
     vec![
-        Span::styled(format!("{label:<18}"), theme.dim()),
+        Span::styled(sanitize::pad(label, LABEL_WIDTH), theme.dim()),
         Span::raw(sanitize::one_line(value)),
     ]
 }

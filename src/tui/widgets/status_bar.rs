@@ -42,13 +42,33 @@ impl Widget for &StatusBar<'_> {
             .min(area.width);
         buf.set_line(area.x, area.y, &left, area.width);
 
-        let hints = Line::from(hint_spans(self.hints, theme));
-        let room = area.width.saturating_sub(left_width + 1);
-        let hint_width = u16::try_from(hints.width()).unwrap_or(u16::MAX);
-        if room >= 8 {
-            let shown = hint_width.min(room);
-            let x = area.x + area.width - shown;
-            buf.set_line(x, area.y, &hints, shown);
+        let room = usize::from(area.width.saturating_sub(left_width + 1));
+        let hints = fitting_hints(self.hints, room, theme);
+        let width = u16::try_from(hints.width()).unwrap_or(u16::MAX);
+        if width > 0 && width <= area.width {
+            buf.set_line(area.x + area.width - width, area.y, &hints, width);
         }
     }
+}
+
+/// As many whole hints as fit in `room` columns. The screen's own hints go first; the last two
+/// (help and back) stay longest, because they lead to everything else. A cut hint helps nobody.
+fn fitting_hints(hints: &[(&str, &str)], room: usize, theme: Theme) -> Line<'static> {
+    let globals = hints.len().min(2);
+    let (own, global) = hints.split_at(hints.len() - globals);
+    let candidates = (0..=own.len())
+        .rev()
+        .map(|n| own[..n].iter().chain(global).copied().collect::<Vec<_>>())
+        .chain(
+            (0..global.len())
+                .rev()
+                .map(|n| global[global.len() - n..].to_vec()),
+        );
+    for candidate in candidates {
+        let line = Line::from(hint_spans(&candidate, theme));
+        if line.width() <= room {
+            return line;
+        }
+    }
+    Line::default()
 }
