@@ -29,15 +29,12 @@ fn main() -> ExitCode {
 
 async fn start(cli: &Cli, db: &std::path::Path) -> anyhow::Result<()> {
     let workspace = Workspace::open(db, SecretStore::system())?;
-    match &cli.command {
-        Some(command) => cli::execute(cli, command, workspace).await,
-        None => {
-            let result: anyhow::Result<()> =
-                Err(anyhow::anyhow!("the terminal UI is not built yet"));
-            workspace.shutdown().await;
-            result
-        }
+    if let Some(command) = &cli.command {
+        return cli::execute(cli, command, workspace).await;
     }
+    let result = actionplane::tui::run(workspace.clone()).await;
+    workspace.shutdown().await;
+    result
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {

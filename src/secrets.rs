@@ -384,10 +384,11 @@ impl crate::servicenow::TokenVault for CredentialVault {
             .lock()
             .expect("secret memory")
             .insert(self.account.clone(), text.clone());
-        if let Some(backend) = self.backend() {
-            if let Err(reason) = with_timeout(keyring_set(backend, &self.account, &text)) {
-                tracing::warn!("OAuth tokens kept for this process only: {reason}");
-            }
+        let kept = self
+            .backend()
+            .map(|b| with_timeout(keyring_set(b, &self.account, &text)));
+        if let Some(Err(reason)) = kept {
+            tracing::warn!("OAuth tokens kept for this process only: {reason}");
         }
     }
 

@@ -65,7 +65,7 @@ impl Workspace {
         let request = rollback_request(&plan);
         let record = self.client().await?.read(INCIDENT, &plan.sys_id).await?;
         let preview = self.build_preview(&record, &request)?;
-        let run = self.record_run(
+        let run = super::runs::previewed_run(
             ROLLBACK_ACTION,
             RunMode::Live,
             &preview,

@@ -50,33 +50,9 @@ impl Workspace {
                     .ok_or(WorkspaceError::NeedsDryRun)?,
             ),
         };
-        let run = self.record_run(CLOSE_TICKET, mode, &preview, parent_id);
+        let run = previewed_run(CLOSE_TICKET, mode, &preview, parent_id);
         self.store().create_run(&run, &preview, self.actor())?;
         Ok((run, preview))
-    }
-
-    /// A new run in state `previewed` for a preview.
-    pub(super) fn record_run(
-        &self,
-        action: &str,
-        mode: RunMode,
-        preview: &Preview,
-        parent_id: Option<String>,
-    ) -> GovernedRun {
-        let at = now();
-        GovernedRun {
-            id: new_run_id(),
-            action: action.to_owned(),
-            mode,
-            state: RunState::Previewed,
-            target: preview.target.clone(),
-            number: preview.number.clone(),
-            digest: preview.digest.clone(),
-            created_at: at.clone(),
-            updated_at: at,
-            parent_id,
-            outcome: None,
-        }
     }
 
     /// Computes a preview of `request` on `record` with the current allowlist and metadata.
@@ -343,5 +319,28 @@ fn preview_drift(old: &Preview, new: &Preview) -> String {
         "the preview differs".to_owned()
     } else {
         moved.join(", ")
+    }
+}
+
+/// A new run in state `previewed` for a preview.
+pub(super) fn previewed_run(
+    action: &str,
+    mode: RunMode,
+    preview: &Preview,
+    parent_id: Option<String>,
+) -> GovernedRun {
+    let at = now();
+    GovernedRun {
+        id: new_run_id(),
+        action: action.to_owned(),
+        mode,
+        state: RunState::Previewed,
+        target: preview.target.clone(),
+        number: preview.number.clone(),
+        digest: preview.digest.clone(),
+        created_at: at.clone(),
+        updated_at: at,
+        parent_id,
+        outcome: None,
     }
 }
