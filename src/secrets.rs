@@ -26,6 +26,7 @@ pub enum StoreKind {
     /// The desktop keyring (Secret Service): persists across reboots.
     Keyring,
     /// The kernel session keyring: shared by this login session, lost at logout or reboot.
+    #[serde(rename = "session-keyring")]
     Session,
     /// Read from `ACTIONPLANE_CLIENT_SECRET` at each start.
     Environment,

@@ -421,3 +421,38 @@ fn every_screen_survives_every_small_size() {
         app.handle_event(key(KeyCode::Esc));
     }
 }
+
+#[test]
+fn a_live_write_to_production_also_wants_the_instance_name() {
+    let (run, mut preview) = preview_with(&CloseRequest::sample("INC-42"), "", RunMode::Live);
+    preview.is_sandbox = false;
+    preview.target = "https://dev12345.service-now.com".to_owned();
+    let mut app = App::detached(Theme::plain());
+    let run = GovernedRun {
+        mode: RunMode::Live,
+        ..run
+    };
+    app.apply(Message::from(Data::Previewed(Box::new((run, preview)))));
+    app.handle_event(key(KeyCode::Char('a')));
+    let modal = text(&draw(&mut app, 100, 30));
+    assert!(modal.contains("PRODUCTION instance:"), "{modal}");
+    assert!(
+        modal.contains("PRODUCTION: type the instance name dev12345"),
+        "{modal}"
+    );
+
+    type_text(&mut app, "customer confirmed the duplicate");
+    app.handle_event(key(KeyCode::Tab));
+    type_text(&mut app, "INC-42");
+    app.handle_event(key(KeyCode::Enter));
+    app.handle_event(key(KeyCode::Enter));
+    assert!(text(&draw(&mut app, 100, 30)).contains("type dev12345 exactly"));
+    assert!(app.detached_jobs().is_empty());
+
+    type_text(&mut app, "dev12345");
+    app.handle_event(key(KeyCode::Enter));
+    let [Job::ApproveAndExecute { typed_instance, .. }] = app.detached_jobs() else {
+        panic!("{:?}", app.detached_jobs())
+    };
+    assert_eq!(typed_instance.as_deref(), Some("dev12345"));
+}

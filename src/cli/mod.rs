@@ -51,6 +51,8 @@ pub enum Command {
     SyncMetadata,
     /// Show each onboarding step with its status, and the next move.
     Onboarding,
+    /// Show where the connector's password is kept and whether this process can read it.
+    Credentials,
     /// Preview, approve and execute a governed action.
     Run(RunArgs),
     /// List governed runs, or show one.
@@ -240,6 +242,14 @@ async fn dispatch(
         Command::Validate => out.validation(&ws.validate().await?),
         Command::SyncMetadata => out.metadata(&ws.sync_metadata().await?),
         Command::Onboarding => out.onboarding(&ws.onboarding()?),
+        Command::Credentials => {
+            let status = ws.credential_status()?;
+            out.credentials(&status)?;
+            match status.problem {
+                None => Ok(()),
+                Some(problem) => Err(output::Reported(problem).into()),
+            }
+        }
         Command::Run(args) => run(out, ws, args).await,
         Command::Runs { show: None } => out.runs(&ws.run_summaries()?),
         Command::Runs {

@@ -13,7 +13,8 @@ use crate::domain::preview::{ChangeKind, Preview, line_diff};
 use crate::domain::run::{Approval, GovernedRun};
 use crate::store::{AuditEvent, ChainReport};
 use crate::workspace::{
-    ConnectOutcome, Execution, ExportedPack, Onboarding, RunDetail, RunSummary, StepResult,
+    ConnectOutcome, CredentialStatus, Execution, ExportedPack, Onboarding, RunDetail, RunSummary,
+    StepResult,
 };
 
 /// An outcome already printed in full; main exits non-zero with this one line on stderr.
@@ -71,6 +72,17 @@ impl Output {
                     let _ = writeln!(text, "Metadata sync failed: {error}");
                 }
                 None => {}
+            }
+            text
+        })
+    }
+
+    pub fn credentials(&self, status: &CredentialStatus) -> anyhow::Result<()> {
+        self.emit(status, || {
+            let readable = if status.readable { "readable by this process" } else { "NOT readable" };
+            let mut text = format!("Password of {}: {}, {readable}\n", status.account, status.store_description);
+            if !status.persists {
+                text.push_str("  It does not survive a reboot: for automation set ACTIONPLANE_CLIENT_SECRET.\n");
             }
             text
         })

@@ -68,6 +68,18 @@ pub enum StepResult<T> {
     Failed { kind: String, error: String },
 }
 
+/// Where the connector's secret is kept and whether this process can read it (never the secret).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialStatus {
+    pub account: String,
+    pub store: StoreKind,
+    pub store_description: String,
+    pub persists: bool,
+    pub readable: bool,
+    pub problem: Option<String>,
+}
+
 /// The onboarding view: each step, the next move, and the facts behind them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -180,6 +192,25 @@ impl Workspace {
             ));
         }
         Ok(outcome)
+    }
+
+    /// Says where the secret is kept and checks that this process can read it.
+    pub fn credential_status(&self) -> Result<CredentialStatus> {
+        let (settings, kind) = self.settings()?;
+        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let problem = self
+            .secrets
+            .load(&account, kind)
+            .err()
+            .map(|e| e.to_string());
+        Ok(CredentialStatus {
+            account,
+            store: kind,
+            store_description: kind.describe().to_owned(),
+            persists: kind.persists(),
+            readable: problem.is_none(),
+            problem,
+        })
     }
 
     /// Keeps a password typed for this session only (the TUI's step 03 form).

@@ -150,7 +150,8 @@ impl ApprovalForm {
             facts.push_hanging(2, line.clone());
         }
         let fact_rows = facts.wrapped(width.saturating_sub(2)).len();
-        let rows = fact_rows + self.fields.len() * 2 + 4;
+        // Borders, facts, a blank row, two rows per field, the error row and the hints row.
+        let rows = 2 + fact_rows + 1 + self.fields.len() * 2 + 2;
         let height = u16::try_from(rows).unwrap_or(u16::MAX);
         let Some(inner) = modal(area, buf, width, height, &self.title, theme) else {
             return;
