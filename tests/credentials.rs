@@ -45,6 +45,9 @@ fn without_a_secret_service_the_password_goes_to_the_session_keyring_and_says_wh
 
     for entry in std::fs::read_dir(cli.db.parent().unwrap()).unwrap() {
         let path = entry.unwrap().path();
+        if path.ends_with("payload.json") {
+            continue; // the operator's own input file
+        }
         let bytes = std::fs::read(&path).unwrap();
         let found = bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes());
         assert!(!found, "the password leaked into {}", path.display());
