@@ -252,7 +252,7 @@ impl ConnectPayload {
         let instance = normalise_instance_url(&self.instance_url)
             .map_err(|e| problem("instanceUrl", e.to_string()))
             .ok();
-        if self.client_id.trim().is_empty() || self.client_id.starts_with('<') {
+        if self.client_id.trim().is_empty() {
             problem(
                 "clientId",
                 "give the integration user's user name".to_owned(),
@@ -393,7 +393,7 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let json = r#"{"instanceUrl":"http://x.example.com","clientId":"<service-username>",
+        let json = r#"{"instanceUrl":"http://x.example.com","clientId":" ",
             "clientSecret":"","managedObjects":[{"objectApiName":"Incident!","allowedFields":[]}]}"#;
         let problems = ConnectPayload::parse(json).unwrap_err();
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
