@@ -31,13 +31,25 @@ fn without_a_secret_service_the_password_goes_to_the_session_keyring_and_says_wh
     let connect = cli.json(&["connect", "--file", file.to_str().unwrap()]);
     assert_eq!(connect["instance"], "https://dev12345.service-now.com");
     let note = connect["secretNote"].as_str().unwrap();
-    assert!(note.contains("DBUS_SESSION_BUS_ADDRESS"), "the reason is named: {note}");
-    assert!(note.contains("lost at logout or reboot"), "the risk is named: {note}");
-    assert!(note.contains("ACTIONPLANE_CLIENT_SECRET"), "the option for automation is named: {note}");
+    assert!(
+        note.contains("DBUS_SESSION_BUS_ADDRESS"),
+        "the reason is named: {note}"
+    );
+    assert!(
+        note.contains("lost at logout or reboot"),
+        "the risk is named: {note}"
+    );
+    assert!(
+        note.contains("ACTIONPLANE_CLIENT_SECRET"),
+        "the option for automation is named: {note}"
+    );
 
     let status = cli.json(&["credentials"]);
     assert_eq!(status["store"], "session-keyring");
-    assert_eq!(status["readable"], true, "a second process of this login reads it: {status:#}");
+    assert_eq!(
+        status["readable"], true,
+        "a second process of this login reads it: {status:#}"
+    );
     assert_eq!(status["persists"], false);
 
     let onboarding = cli.json(&["onboarding"]);
@@ -49,7 +61,9 @@ fn without_a_secret_service_the_password_goes_to_the_session_keyring_and_says_wh
             continue; // the operator's own input file
         }
         let bytes = std::fs::read(&path).unwrap();
-        let found = bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes());
+        let found = bytes
+            .windows(PASSWORD.len())
+            .any(|w| w == PASSWORD.as_bytes());
         assert!(!found, "the password leaked into {}", path.display());
     }
 }
@@ -59,7 +73,10 @@ fn the_environment_variable_serves_automation() {
     let cli = Cli::new();
     let file = payload_for(&cli, "https://itsm.example.org");
     cli.json(&["connect", "--file", file.to_str().unwrap()]);
-    let out = cli.run_env(&["credentials", "--json"], &[("ACTIONPLANE_CLIENT_SECRET", "from-env")]);
+    let out = cli.run_env(
+        &["credentials", "--json"],
+        &[("ACTIONPLANE_CLIENT_SECRET", "from-env")],
+    );
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["readable"], true);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("from-env"));

@@ -95,14 +95,24 @@ async fn a_close_code_retired_after_the_dry_run_is_caught_before_the_write() {
     let peer = SandboxPeer::serve().await;
     let cli = Cli::connected_to(&peer.base_url());
     let digest = dry_run(&cli);
-    peer.set_faults(actionplane::sandbox::Faults { legacy_close_codes: true, ..Default::default() });
+    peer.set_faults(actionplane::sandbox::Faults {
+        legacy_close_codes: true,
+        ..Default::default()
+    });
 
     let args = live_args(&digest);
     let out = cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("close_code=`Duplicate` no longer a current choice"), "{stderr}");
-    assert_eq!(peer.record("INC-42").await["state"], "2", "nothing was written");
+    assert!(
+        stderr.contains("close_code=`Duplicate` no longer a current choice"),
+        "{stderr}"
+    );
+    assert_eq!(
+        peer.record("INC-42").await["state"],
+        "2",
+        "nothing was written"
+    );
     peer.stop().await;
 }
 
