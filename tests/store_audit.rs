@@ -70,6 +70,36 @@ fn a_removed_event_breaks_the_chain_where_it_was() {
 }
 
 #[test]
+fn removing_the_newest_event_or_reordering_two_is_caught() {
+    let (_dir, mut store) = temp_store();
+    for kind in ["one", "two", "three"] {
+        append(&mut store, kind);
+    }
+    let conn = rusqlite::Connection::open(store.path()).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 3;",
+    )
+    .unwrap();
+    let bad = store.verify_audit().unwrap().first_bad.unwrap();
+    assert!(bad.contains("event 3 is missing"), "{bad}");
+
+    let (_dir, mut store) = temp_store();
+    for kind in ["one", "two", "three"] {
+        append(&mut store, kind);
+    }
+    let conn = rusqlite::Connection::open(store.path()).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_events_no_update;
+         UPDATE audit_events SET seq = 100 WHERE seq = 1;
+         UPDATE audit_events SET seq = 1 WHERE seq = 2;
+         UPDATE audit_events SET seq = 2 WHERE seq = 100;",
+    )
+    .unwrap();
+    let bad = store.verify_audit().unwrap().first_bad.unwrap();
+    assert!(bad.starts_with("event 1 "), "{bad}");
+}
+
+#[test]
 fn the_store_refuses_transitions_the_state_machine_forbids() {
     let (_dir, mut store) = temp_store();
     let run = GovernedRun {

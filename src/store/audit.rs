@@ -238,10 +238,27 @@ impl Store {
             expected_seq += 1;
             expected_prev = hash;
         }
+        let recorded: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let last = expected_seq - 1;
+        let first_bad = match recorded {
+            Some((seq, _)) if seq > last => Some(format!(
+                "event {} is missing: the chain ends at {last} but had reached {seq}",
+                last + 1
+            )),
+            Some((seq, hash)) if seq == last && hash != expected_prev => Some(format!(
+                "event {seq} does not match the recorded head of the chain"
+            )),
+            _ => None,
+        };
         Ok(ChainReport {
             events: count,
             head: expected_prev,
-            first_bad: None,
+            first_bad,
         })
     }
 }

@@ -80,6 +80,20 @@ CREATE TABLE leases (
     expires_at TEXT NOT NULL
 );
 ",
+    r"
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+    SELECT 1, seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1;
+CREATE TRIGGER audit_events_head AFTER INSERT ON audit_events
+BEGIN
+    INSERT INTO audit_head (id, seq, hash) VALUES (1, NEW.seq, NEW.hash)
+    ON CONFLICT(id) DO UPDATE SET seq = NEW.seq, hash = NEW.hash;
+END;
+",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

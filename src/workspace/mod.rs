@@ -25,8 +25,9 @@ use crate::domain::policy::Allowlist;
 use crate::domain::run::RunMode;
 use crate::sandbox::{self, Faults, SandboxHandle};
 use crate::secrets::{self, CredentialVault, SecretStore, StoreKind};
-use crate::servicenow::{Client, LoggedRequest, Secret};
+use crate::servicenow::{Client, LoggedRequest, ProgressSink, Secret};
 use crate::store::{NewAuditEvent, Store};
+use tokio_util::sync::CancellationToken;
 
 type Result<T> = std::result::Result<T, WorkspaceError>;
 
@@ -44,8 +45,17 @@ pub struct Workspace {
     secrets: SecretStore,
     sandbox: AsyncMutex<Option<SandboxHandle>>,
     client: Mutex<Option<Client>>,
+    observer: Mutex<Observer>,
     timeout: Duration,
     actor: String,
+}
+
+/// Who watches network work: a sink for "loaded n of total" and retry countdowns, and the
+/// token that cancels reads (a write already sent is never cut off).
+#[derive(Clone, Default)]
+pub struct Observer {
+    pub progress: Option<ProgressSink>,
+    pub cancel: Option<CancellationToken>,
 }
 
 /// What `connect` did: saved, where the secret went, and how validation and sync went.
@@ -104,6 +114,7 @@ impl Workspace {
             secrets,
             sandbox: AsyncMutex::new(None),
             client: Mutex::new(None),
+            observer: Mutex::new(Observer::default()),
             timeout: Duration::from_secs(20),
             actor: format!("{user}@{host}"),
         }))
@@ -229,14 +240,40 @@ impl Workspace {
 
     /// A client for the saved connector, starting the embedded sandbox when it is the target.
     pub async fn client(&self) -> Result<Client> {
-        if let Some(client) = self
+        let shared = self
             .client
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-        {
-            return Ok(client);
-        }
+            .clone();
+        let client = match shared {
+            Some(client) => client,
+            None => self.new_client().await?,
+        };
+        let observer = self
+            .observer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let client = match observer.progress {
+            Some(sink) => client.with_progress(sink),
+            None => client,
+        };
+        Ok(match observer.cancel {
+            Some(token) => client.with_cancel(token),
+            None => client,
+        })
+    }
+
+    /// Sets who watches the network work of the next operations (the TUI's progress line and
+    /// its Esc); `Observer::default()` stops watching.
+    pub fn observe(&self, observer: Observer) {
+        *self
+            .observer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = observer;
+    }
+
+    async fn new_client(&self) -> Result<Client> {
         let (settings, kind) = self.settings()?;
         let base_url = match &settings.instance {
             InstanceTarget::Sandbox => self.ensure_sandbox().await?,
