@@ -79,10 +79,16 @@ impl Output {
 
     pub fn credentials(&self, status: &CredentialStatus) -> anyhow::Result<()> {
         self.emit(status, || {
-            let readable = if status.readable { "readable by this process" } else { "NOT readable" };
-            let mut text = format!("Password of {}: {}, {readable}\n", status.account, status.store_description);
+            let readable = if status.readable {
+                "readable by this process"
+            } else {
+                "NOT readable"
+            };
+            let (account, store) = (&status.account, &status.store_description);
+            let mut text = format!("Password of {account}: {store}, {readable}\n");
             if !status.persists {
-                text.push_str("  It does not survive a reboot: for automation set ACTIONPLANE_CLIENT_SECRET.\n");
+                text.push_str("  It does not survive a reboot: ");
+                text.push_str("for automation set ACTIONPLANE_CLIENT_SECRET.\n");
             }
             text
         })
@@ -147,12 +153,18 @@ impl Output {
         value["diverged"] = json!(execution.diverged);
         self.emit(&value, || {
             let mut text = preview_text(&execution.run, preview);
-            let _ = writeln!(text, "Approved by {} on {} ({})", approval.approver, approval.host, approval.reason);
-            let _ = writeln!(text, "Result: {} — {}", execution.run.state, execution.message);
+            let (who, host, why) = (&approval.approver, &approval.host, &approval.reason);
+            let _ = writeln!(text, "Approved by {who} on {host} ({why})");
+            let _ = writeln!(
+                text,
+                "Result: {} — {}",
+                execution.run.state, execution.message
+            );
             if execution.run.mode == crate::domain::run::RunMode::DryRun {
                 let _ = writeln!(
                     text,
-                    "To go live: actionplane run {} --record {} --live --approve-digest {} --reason \"...\"",
+                    "To go live: actionplane run {} --record {} --live --approve-digest {} \
+                     --reason \"...\"",
                     preview.action, preview.number, preview.digest
                 );
             }
@@ -214,8 +226,8 @@ impl Output {
     pub fn runs(&self, runs: &[RunSummary]) -> anyhow::Result<()> {
         self.emit(&runs, || {
             if runs.is_empty() {
-                return "No runs yet. Start with: actionplane run support.close-ticket --record INC-42 --dry-run\n"
-                    .to_owned();
+                let start = "actionplane run support.close-ticket --record INC-42 --dry-run";
+                return format!("No runs yet. Start with: {start}\n");
             }
             let mut text = String::new();
             for summary in runs {
@@ -230,7 +242,11 @@ impl Output {
                     local_time(&r.created_at)
                 );
                 if summary.interrupted {
-                    let _ = write!(text, "  INTERRUPTED: settle it with `actionplane runs reconcile {}`", r.id);
+                    let id = &r.id;
+                    let _ = write!(
+                        text,
+                        "  INTERRUPTED: settle it: actionplane runs reconcile {id}"
+                    );
                 }
                 text.push('\n');
             }
@@ -317,7 +333,10 @@ fn run_json(
     let changes: Vec<_> = preview
         .changes
         .iter()
-        .map(|c| json!({"field": c.field, "label": c.label, "kind": c.kind, "before": c.before, "after": c.after}))
+        .map(|c| {
+            json!({"field": c.field, "label": c.label, "kind": c.kind,
+                "before": c.before, "after": c.after})
+        })
         .collect();
     json!({
         "runId": run.id,

@@ -128,7 +128,8 @@ pub enum UrlError {
     )]
     PlainHttp(String, String),
     #[error(
-        "`{0}` is not a URL this app can use ({1}): type e.g. dev12345 or https://dev12345.service-now.com"
+        "`{0}` is not a URL this app can use ({1}): type e.g. dev12345 or \
+         https://dev12345.service-now.com"
     )]
     Invalid(String, String),
     #[error("`{0}` uses the scheme {1}: type an https:// address")]
@@ -394,7 +395,8 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let json = r#"{"instanceUrl":"http://x.example.com","clientId":" ",
-            "clientSecret":"","managedObjects":[{"objectApiName":"Incident!","allowedFields":[]}]}"#;
+            "clientSecret":"",
+            "managedObjects":[{"objectApiName":"Incident!","allowedFields":[]}]}"#;
         let problems = ConnectPayload::parse(json).unwrap_err();
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(

@@ -330,8 +330,10 @@ mod tests {
             validation: Some(report(&["itil"])),
             ..Progress::default()
         };
+        let status = &steps(&progress)[1].status;
         assert!(
-            matches!(&steps(&progress)[1].status, StepStatus::Blocked(b) if b.contains("itil_admin"))
+            matches!(status, StepStatus::Blocked(b) if b.contains("itil_admin")),
+            "{status:?}"
         );
         assert!(next_move(&progress).contains("itil_admin"));
     }

@@ -216,7 +216,8 @@ fn choice_check(input: &PolicyInput<'_>) -> PolicyCheck {
         )
     } else {
         let text = format!(
-            "{} not a current choice; ServiceNow would drop it silently: pick one from the synced list",
+            "{} not a current choice; ServiceNow would drop it silently: pick one from the \
+             synced list",
             bad.join(", ")
         );
         PolicyCheck::new(RULE, Outcome::Fail, text)

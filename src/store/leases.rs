@@ -32,6 +32,8 @@ fn process_alive(pid: u32) -> bool {
     proc.join(pid.to_string()).exists()
 }
 
+const LEASE_COLUMNS: &str = "record_key, run_id, owner, host, pid, expires_at";
+
 fn lease_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
     Ok(Lease {
         record_key: r.get(0)?,
@@ -50,14 +52,17 @@ impl Store {
         self.write(|tx| {
             let held = tx
                 .query_row(
-                    "SELECT record_key, run_id, owner, host, pid, expires_at FROM leases WHERE record_key = ?1",
+                    &format!("SELECT {LEASE_COLUMNS} FROM leases WHERE record_key = ?1"),
                     params![lease.record_key],
                     lease_row,
                 )
                 .optional()?;
-            if let Some(held) = held.filter(|h| h.run_id != lease.run_id && !h.is_abandoned(&at, &lease.host)) {
+            let live_holder =
+                |h: &Lease| h.run_id != lease.run_id && !h.is_abandoned(&at, &lease.host);
+            if let Some(held) = held.filter(live_holder) {
                 return Err(StoreError::Conflict(format!(
-                    "{} is being written by run {}, held by {} on {} until {} UTC: wait for it to finish",
+                    "{} is being written by run {}, held by {} on {} until {} UTC: wait for it \
+                     to finish",
                     held.record_key, held.run_id, held.owner, held.host, held.expires_at
                 )));
             }
@@ -66,7 +71,14 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(record_key) DO UPDATE SET run_id = ?2, owner = ?3, host = ?4, pid = ?5,
                  expires_at = ?6",
-                params![lease.record_key, lease.run_id, lease.owner, lease.host, lease.pid, lease.expires_at],
+                params![
+                    lease.record_key,
+                    lease.run_id,
+                    lease.owner,
+                    lease.host,
+                    lease.pid,
+                    lease.expires_at
+                ],
             )?;
             Ok(())
         })
@@ -88,7 +100,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT record_key, run_id, owner, host, pid, expires_at FROM leases WHERE run_id = ?1",
+                &format!("SELECT {LEASE_COLUMNS} FROM leases WHERE run_id = ?1"),
                 params![run_id],
                 lease_row,
             )

@@ -27,7 +27,8 @@ pub const DB_ENV: &str = "ACTIONPLANE_DB";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "cannot open the local database {path}: {source}. Check the path and its permissions, or pass --db PATH"
+        "cannot open the local database {path}: {source}. Check the path and its permissions, \
+         or pass --db PATH"
     )]
     Open {
         path: PathBuf,

@@ -20,6 +20,10 @@ pub struct Artifact {
     pub created_at: String,
 }
 
+fn run_by_id() -> String {
+    format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1")
+}
+
 const RUN_COLUMNS: &str =
     "id, action, mode, state, target, number, digest, parent_id, outcome, created_at, updated_at";
 
@@ -95,9 +99,13 @@ impl Store {
     ) -> Result<GovernedRun> {
         self.write(|tx| {
             let run = tx
-                .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), params![run_id], run_row)
+                .query_row(&run_by_id(), params![run_id], run_row)
                 .optional()?
-                .ok_or_else(|| StoreError::Conflict(format!("no run {run_id}: list runs with `actionplane runs`")))?;
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!(
+                        "no run {run_id}: list them with `actionplane runs`"
+                    ))
+                })?;
             if !run.state.can_move_to(to) {
                 return Err(StoreError::Conflict(format!(
                     "run {run_id} is {} and cannot become {to}",
@@ -106,7 +114,8 @@ impl Store {
             }
             let at = now();
             tx.execute(
-                "UPDATE runs SET state = ?2, outcome = COALESCE(?3, outcome), updated_at = ?4 WHERE id = ?1",
+                "UPDATE runs SET state = ?2, outcome = COALESCE(?3, outcome), updated_at = ?4
+                 WHERE id = ?1",
                 params![run_id, to.as_str(), outcome, at],
             )?;
             let kind = format!("run.{to}");
@@ -125,14 +134,16 @@ impl Store {
         let stored = self.run(&approval.run_id)?;
         if stored.as_ref().map(|r| r.digest.as_str()) != Some(approval.digest.as_str()) {
             return Err(StoreError::Conflict(format!(
-                "the approval names digest {} but run {} previewed a different change: preview again",
+                "the approval names digest {} but run {} previewed a different change: \
+                 preview again",
                 approval.digest, approval.run_id
             )));
         }
         let body = to_json(approval)?;
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO approvals (run_id, digest, approver, host, over_ssh, reason, approved_at)
+                "INSERT INTO approvals
+                     (run_id, digest, approver, host, over_ssh, reason, approved_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     approval.run_id,
@@ -165,7 +176,8 @@ impl Store {
         let body: Option<String> = self
             .conn
             .query_row(
-                "SELECT body FROM artifacts WHERE run_id = ?1 AND kind = 'approval' ORDER BY id DESC LIMIT 1",
+                "SELECT body FROM artifacts WHERE run_id = ?1 AND kind = 'approval'
+                 ORDER BY id DESC LIMIT 1",
                 params![run_id],
                 |r| r.get(0),
             )
@@ -187,7 +199,8 @@ impl Store {
     /// The artifacts of a run in the order they were stored.
     pub fn artifacts(&self, run_id: &str) -> Result<Vec<Artifact>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, run_id, kind, body, created_at FROM artifacts WHERE run_id = ?1 ORDER BY id",
+            "SELECT id, run_id, kind, body, created_at FROM artifacts
+             WHERE run_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![run_id], |r| {
             let body: String = r.get(3)?;
@@ -207,7 +220,8 @@ impl Store {
         let body: Option<String> = self
             .conn
             .query_row(
-                "SELECT body FROM artifacts WHERE run_id = ?1 AND kind = 'preview' ORDER BY id LIMIT 1",
+                "SELECT body FROM artifacts WHERE run_id = ?1 AND kind = 'preview'
+                 ORDER BY id LIMIT 1",
                 params![run_id],
                 |r| r.get(0),
             )
@@ -239,7 +253,8 @@ impl Store {
     /// Whether any run of this mode ended verified (onboarding facts).
     pub fn has_verified(&self, mode: RunMode) -> Result<bool> {
         Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM runs WHERE mode = ?1 AND state IN ('verified', 'rolled-back'))",
+            "SELECT EXISTS (SELECT 1 FROM runs
+             WHERE mode = ?1 AND state IN ('verified', 'rolled-back'))",
             params![mode.as_str()],
             |r| r.get(0),
         )?)

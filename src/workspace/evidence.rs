@@ -51,14 +51,16 @@ impl Workspace {
             || !matches!(forward.state, RunState::Verified | RunState::Diverged)
         {
             return Err(WorkspaceError::Refused(format!(
-                "run {run_id} is a {} run in state {}: only a verified or diverged live run can be rolled back",
+                "run {run_id} is a {} run in state {}: only a verified or diverged live run \
+                 can be rolled back",
                 forward.mode.as_str(),
                 forward.state
             )));
         }
         if !plan.rollback.reversible {
             return Err(WorkspaceError::Refused(format!(
-                "run {run_id} cannot be rolled back: {} Its before-image and evidence stay on the run.",
+                "run {run_id} cannot be rolled back: {} Its before-image and evidence stay on \
+                 the run.",
                 plan.rollback.explanation
             )));
         }
@@ -105,7 +107,9 @@ impl Workspace {
         for event in self.store().audit(None)? {
             writeln!(out, "{}", serde_json::to_string(&event).unwrap_or_default()).map_err(io)?;
         }
-        let head = json!({"chainHead": report.head, "events": report.events, "firstBad": report.first_bad});
+        let head = json!({
+            "chainHead": report.head, "events": report.events, "firstBad": report.first_bad,
+        });
         writeln!(out, "{head}").map_err(io)?;
         Ok(report)
     }

@@ -199,7 +199,9 @@ impl Workspace {
             .await?;
         let notes_from_run = count_marked(&journal, &run.id);
         let diverged = diverged_fields(preview, &record, notes_from_run);
-        let readback = json!({"record": record, "journalEntriesFromRun": notes_from_run, "diverged": diverged});
+        let readback = json!({
+            "record": record, "journalEntriesFromRun": notes_from_run, "diverged": diverged,
+        });
         self.store().add_artifact(&run.id, "read-back", &readback)?;
         crash_point("after-read-back");
         if diverged.is_empty() {
@@ -249,7 +251,8 @@ impl Workspace {
             let text =
                 format!("stale: the record changed since the preview ({moved}); preview again");
             let detail = json!({"moved": moved, "previewModCount": preview.mod_count,
-                "currentModCount": current.mod_count(), "updatedBy": current.value("sys_updated_by")});
+                "currentModCount": current.mod_count(),
+                "updatedBy": current.value("sys_updated_by")});
             return Ok(Some((text, detail)));
         }
         let fresh = self.build_preview(current, &preview.request)?;

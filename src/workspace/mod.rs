@@ -182,7 +182,8 @@ impl Workspace {
             "connector.saved",
             serde_json::json!({
                 "instance": settings.instance.label(), "username": settings.username,
-                "secretStore": placement.kind.as_str(), "allowlist": settings.allowed_fields(INCIDENT),
+                "secretStore": placement.kind.as_str(),
+                "allowlist": settings.allowed_fields(INCIDENT),
             }),
         )?;
         let mut outcome = ConnectOutcome {

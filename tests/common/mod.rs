@@ -166,7 +166,8 @@ impl SandboxPeer {
     /// How many work notes of a record carry a run's marker.
     pub async fn journal_count(&self, sys_id: &str, run_id: &str) -> usize {
         let path = format!(
-            "/api/now/table/sys_journal_field?sysparm_query=element_id={sys_id}^element=work_notes&sysparm_limit=100"
+            "/api/now/table/sys_journal_field?sysparm_limit=100\
+             &sysparm_query=element_id={sys_id}^element=work_notes"
         );
         let journal = self.get(&path).await;
         journal["result"]
