@@ -43,6 +43,7 @@ fn previews(c: &mut Criterion) {
                 action: "support.close-ticket",
                 target: "embedded sandbox",
                 is_sandbox: true,
+                known_sandbox: true,
                 production_acknowledged: true,
                 record: &record,
                 request: &request,

@@ -12,7 +12,14 @@ use actionplane::workspace::Workspace;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let db = cli.db.clone().unwrap_or_else(store::default_path);
+    let from_env = std::env::var_os(store::DB_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let db = cli
+        .db
+        .clone()
+        .or(from_env)
+        .unwrap_or_else(store::default_path);
     let _log_guard = init_logging(&db, cli.command.is_none());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -38,12 +45,15 @@ async fn start(cli: &Cli, db: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error:#}");
+    eprintln!(
+        "error: {}",
+        actionplane::cli::visible(&format!("{error:#}"))
+    );
     ExitCode::FAILURE
 }
 
 /// Logs go to a file next to the database, never to the screen; its path is printed once
-/// before the TUI takes the terminal.
+/// before the TUI takes the terminal. A log that cannot be opened is said once, not fatal.
 fn init_logging(
     db: &std::path::Path,
     announce: bool,
@@ -51,9 +61,24 @@ fn init_logging(
     let dir = db
         .parent()
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "actionplane.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let path = dir.join("actionplane.log");
+    let file = std::fs::create_dir_all(&dir).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+    });
+    let file = match file {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!(
+                "actionplane: no log file ({}: {error}); continuing without one",
+                path.display()
+            );
+            return None;
+        }
+    };
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("ACTIONPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -62,10 +87,7 @@ fn init_logging(
         .with_env_filter(filter)
         .init();
     if announce {
-        eprintln!(
-            "actionplane: log file {}",
-            dir.join("actionplane.log").display()
-        );
+        eprintln!("actionplane: log file {}", path.display());
     }
     Some(guard)
 }

@@ -195,11 +195,14 @@ fn an_unreachable_instance_keeps_the_saved_settings() {
 
     let out = cli.run(&["connect", "--file", file.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "saving must succeed even when the instance is down"
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("Saved the connector"), "{stdout}");
     assert!(stdout.contains("Validation failed"), "{stdout}");
+    assert!(
+        !out.status.success(),
+        "a failed validation fails the exit status"
+    );
+    assert!(stderr.contains("saved, but cannot connect"), "{stderr}");
 
     let onboarding = cli.json(&["onboarding"]);
     assert_eq!(

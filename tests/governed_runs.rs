@@ -187,6 +187,38 @@ async fn two_operators_on_one_record_one_runs_the_other_is_told_who_holds_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn two_workspaces_writing_one_record_never_both_verify() {
+    let peer = SandboxPeer::serve().await;
+    let (first, second) = (
+        Cli::connected_to(&peer.base_url()),
+        Cli::connected_to(&peer.base_url()),
+    );
+    let (first_args, second_args) = (live_args(&dry_run(&first)), live_args(&dry_run(&second)));
+    peer.set_slow_ms(800);
+
+    let one = first.spawn(&first_args.iter().map(String::as_str).collect::<Vec<_>>());
+    let two = second.spawn(&second_args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (one, two) = (
+        one.wait_with_output().unwrap(),
+        two.wait_with_output().unwrap(),
+    );
+    peer.set_slow_ms(0);
+
+    let verified = [&one, &two].iter().filter(|o| o.status.success()).count();
+    assert_eq!(
+        verified, 1,
+        "exactly one of two concurrent writers may verify"
+    );
+    let loser = if one.status.success() { &two } else { &one };
+    let stderr = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        stderr.contains("sys_mod_count"),
+        "the other is told the record moved: {stderr}"
+    );
+    peer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_resolve_rolls_back_and_a_close_says_it_is_one_way() {
     let cli = Cli::connected();
     let dry = cli.json(&[

@@ -5,6 +5,8 @@
 
 mod output;
 
+pub use output::visible;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,15 +19,15 @@ use crate::domain::connector::ConnectPayload;
 use crate::domain::preview::CloseRequest;
 use crate::domain::run::{RunMode, RunState};
 use crate::sandbox::{self, Faults};
-use crate::store::DB_ENV;
-use crate::workspace::Workspace;
+use crate::workspace::{StepResult, Workspace};
 
 /// ActionPlane for ServiceNow Ticketing: preview, approve and verify incident changes.
 #[derive(Debug, Parser)]
 #[command(name = "actionplane", version, about, long_about = None)]
 pub struct Cli {
     /// The local database (default: in the user's data directory).
-    #[arg(long, global = true, env = DB_ENV, value_name = "PATH")]
+    /// ACTIONPLANE_DB overrides the default too.
+    #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
     /// Print one JSON document instead of text.
@@ -62,6 +64,7 @@ pub enum Command {
     },
     /// Show audit events, of all runs or one; verify or export the chain.
     Audit {
+        /// Only the events of this run.
         #[arg(long, value_name = "RUN_ID")]
         run: Option<String>,
         #[command(subcommand)]
@@ -69,9 +72,12 @@ pub enum Command {
     },
     /// Preview a rollback of a live run; with --approve-digest and --reason, execute it.
     Rollback {
+        /// The live run to roll back.
         run_id: String,
+        /// The digest of the rollback preview you approve (printed without this flag).
         #[arg(long, value_name = "DIGEST", requires = "reason")]
         approve_digest: Option<String>,
+        /// Why the rollback is right; stored with the approval.
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
         /// On a production instance: its name, typed to acknowledge the write.
@@ -89,11 +95,19 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
     /// Everything stored about one run.
-    Show { run_id: String },
-    /// Settle a run that a stopped process left executing, by re-reading the record.
-    Reconcile { run_id: String },
+    Show {
+        /// The run, as `actionplane runs` lists it.
+        run_id: String,
+    },
+    /// Settle a run a stopped process left executing: re-read the record; verify a write that
+    /// landed, or send the approved write once if the record is exactly as approved.
+    Reconcile {
+        /// The interrupted run.
+        run_id: String,
+    },
     /// Write the run's evidence pack (Markdown and JSON) into a directory.
     Export {
+        /// The run to export.
         run_id: String,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -167,6 +181,7 @@ pub enum SandboxCommand {
     },
     /// Restore the seed story (INC-42 open again). Audit records are kept.
     Reset {
+        /// Sandbox state file (default: next to the app database).
         #[arg(long, value_name = "PATH")]
         state: Option<PathBuf>,
     },
@@ -226,7 +241,11 @@ pub async fn execute(
     command: &Command,
     workspace: Arc<Workspace>,
 ) -> anyhow::Result<()> {
-    let out = output::Output { json: cli.json };
+    let from_env = std::env::var_os(crate::store::DB_ENV).filter(|v| !v.is_empty());
+    let out = output::Output {
+        json: cli.json,
+        db: cli.db.clone().or(from_env.map(PathBuf::from)),
+    };
     let result = dispatch(&out, command, &workspace).await;
     workspace.shutdown().await;
     result
@@ -265,7 +284,12 @@ async fn dispatch(
         Command::Runs {
             show: Some(RunsCommand::Export { run_id, out: dir }),
         } => out.exported(&ws.export_evidence(run_id, dir)?),
-        Command::Audit { run, command: None } => out.audit(&ws.audit_events(run.as_deref())?),
+        Command::Audit { run, command: None } => {
+            if let Some(run_id) = run {
+                ws.run_detail(run_id)?;
+            }
+            out.audit(&ws.audit_events(run.as_deref())?)
+        }
         Command::Audit {
             command: Some(AuditCommand::Verify),
             ..
@@ -309,7 +333,15 @@ async fn connect(out: &output::Output, ws: &Workspace, file: &PathBuf) -> anyhow
     let payload =
         ConnectPayload::parse(&text).map_err(crate::workspace::WorkspaceError::Payload)?;
     let outcome = ws.connect(&payload).await?;
-    out.connect(&outcome)
+    out.connect(&outcome)?;
+    let failed = [
+        outcome.validation.as_ref().and_then(StepResult::error),
+        outcome.sync.as_ref().and_then(StepResult::error),
+    ];
+    match failed.into_iter().flatten().next() {
+        None => Ok(()),
+        Some(error) => Err(output::Reported(format!("saved, but {error}")).into()),
+    }
 }
 
 async fn run(out: &output::Output, ws: &Workspace, args: &RunArgs) -> anyhow::Result<()> {
@@ -341,6 +373,7 @@ async fn run(out: &output::Output, ws: &Workspace, args: &RunArgs) -> anyhow::Re
         ),
         RunMode::Live => {
             let approved = args.approve_digest.clone().unwrap_or_default();
+            check_digest(&approved)?;
             if approved != preview.digest {
                 return Err(ws.refuse_stale(&run, &preview, &approved)?.into());
             }
@@ -351,10 +384,34 @@ async fn run(out: &output::Output, ws: &Workspace, args: &RunArgs) -> anyhow::Re
         ws.reject(&run.id, &preview.posture.summary())?;
         return out.refused_preview(&run, &preview);
     }
-    let approval = ws.approve_typed(&run.id, &digest, &reason, args.confirm_instance.as_deref())?;
+    let approval = approve_or_reject(
+        ws,
+        &run.id,
+        &digest,
+        &reason,
+        args.confirm_instance.as_deref(),
+    )?;
     let execution = ws.execute(&run.id).await?;
     out.run_result(&execution, &preview, &approval)?;
     settled(execution)
+}
+
+/// Approves a run, or records it as rejected with the reason the approval was refused, so no
+/// run is left waiting for an approval that cannot come.
+fn approve_or_reject(
+    ws: &Workspace,
+    run_id: &str,
+    digest: &str,
+    reason: &str,
+    typed: Option<&str>,
+) -> anyhow::Result<crate::domain::run::Approval> {
+    match ws.approve_typed(run_id, digest, reason, typed) {
+        Ok(approval) => Ok(approval),
+        Err(refused) => {
+            ws.reject(run_id, &refused.to_string())?;
+            Err(refused.into())
+        }
+    }
 }
 
 /// Success only when the run verified; otherwise the outcome, already printed, fails the exit.
@@ -378,6 +435,7 @@ async fn rollback(
     let Some(digest) = digest else {
         return out.rollback_preview(&run, &preview);
     };
+    check_digest(digest)?;
     if digest != preview.digest {
         ws.reject(
             &run.id,
@@ -390,10 +448,24 @@ async fn rollback(
         }
         .into());
     }
-    let approval = ws.approve_typed(&run.id, digest, reason.unwrap_or_default(), typed)?;
+    let approval = approve_or_reject(ws, &run.id, digest, reason.unwrap_or_default(), typed)?;
     let execution = ws.execute(&run.id).await?;
     out.run_result(&execution, &preview, &approval)?;
     settled(execution)
+}
+
+/// Refuses what is not a digest before comparing it, so a typo is not reported as drift.
+fn check_digest(digest: &str) -> anyhow::Result<()> {
+    let hex = digest.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() == 64
+        && hex
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
+        Ok(())
+    } else {
+        bail!("`{digest}` is not a preview digest: copy the `sha256:...` line the dry run printed")
+    }
 }
 
 fn export_audit(
@@ -426,6 +498,7 @@ fn close_request(ws: &Workspace, args: &RunArgs) -> anyhow::Result<CloseRequest>
     let mut request = CloseRequest::sample(&args.record);
     if args.resolve_only {
         crate::domain::incident::state::RESOLVED.clone_into(&mut request.target_state);
+        "Resolved as a duplicate alert after operator review.".clone_into(&mut request.work_note);
     }
     if let Some(code) = &args.close_code {
         request.close_code.clone_from(code);

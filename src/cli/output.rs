@@ -12,6 +12,7 @@ use crate::domain::onboarding::ValidationReport;
 use crate::domain::preview::{ChangeKind, Preview, line_diff};
 use crate::domain::run::{Approval, GovernedRun};
 use crate::store::{AuditEvent, ChainReport};
+use crate::tui::widgets::sanitize::clean;
 use crate::workspace::{
     ConnectOutcome, CredentialStatus, Execution, ExportedPack, Onboarding, RunDetail, RunSummary,
     StepResult,
@@ -25,6 +26,8 @@ pub struct Reported(pub String);
 /// Where and how results go.
 pub struct Output {
     pub json: bool,
+    /// The database named on the command line, repeated in the commands it suggests.
+    pub db: Option<std::path::PathBuf>,
 }
 
 impl Output {
@@ -32,7 +35,7 @@ impl Output {
         if self.json {
             println!("{}", serde_json::to_string_pretty(value)?);
         } else {
-            print!("{}", text());
+            print!("{}", visible(&text()));
         }
         Ok(())
     }
@@ -75,6 +78,13 @@ impl Output {
             }
             text
         })
+    }
+
+    /// ` --db PATH` when the command line named a database, so suggested commands hit it too.
+    fn db_arg(&self) -> String {
+        self.db
+            .as_ref()
+            .map_or_else(String::new, |db| format!(" --db {}", db.display()))
     }
 
     pub fn credentials(&self, status: &CredentialStatus) -> anyhow::Result<()> {
@@ -163,9 +173,12 @@ impl Output {
             if execution.run.mode == crate::domain::run::RunMode::DryRun {
                 let _ = writeln!(
                     text,
-                    "To go live: actionplane run {} --record {} --live --approve-digest {} \
+                    "To go live: actionplane{} run {} --record {} --live --approve-digest {} \
                      --reason \"...\"",
-                    preview.action, preview.number, preview.digest
+                    self.db_arg(),
+                    preview.action,
+                    preview.number,
+                    preview.digest
                 );
             }
             text
@@ -229,12 +242,15 @@ impl Output {
                 let start = "actionplane run support.close-ticket --record INC-42 --dry-run";
                 return format!("No runs yet. Start with: {start}\n");
             }
-            let mut text = String::new();
+            let mut text = format!(
+                "{:<25} {:<8} {:<11} {:<10} {}\n",
+                "run", "mode", "state", "record", "created"
+            );
             for summary in runs {
                 let r = &summary.run;
                 let _ = write!(
                     text,
-                    "{}  {:<8} {:<11} {:<8} {}",
+                    "{:<25} {:<8} {:<11} {:<10} {}",
                     r.id,
                     r.mode.as_str(),
                     r.state,
@@ -319,6 +335,12 @@ impl Output {
     }
 }
 
+/// Text as it may reach a terminal: remote data and operator input can hold escape sequences,
+/// carriage returns or bidi overrides that would fake or hide lines, so each becomes a mark.
+pub fn visible(text: &str) -> String {
+    text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
+}
+
 fn outcome_suffix(run: &GovernedRun) -> String {
     run.outcome
         .as_ref()
@@ -358,7 +380,7 @@ fn run_json(
 }
 
 fn validation_text(r: &ValidationReport) -> String {
-    let yes = |b: bool| if b { "yes" } else { "NO" };
+    let yes = |b: bool| if b { "yes" } else { "no" };
     let mut text = format!(
         "Instance {} answers; build: {}\n",
         r.instance,

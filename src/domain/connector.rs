@@ -102,17 +102,39 @@ impl InstanceTarget {
         }
     }
 
+    /// Whether the target is known to be a sandbox by its address: the embedded sandbox,
+    /// loopback, or a Personal Developer Instance (`devNNNNN.service-now.com`).
+    pub fn is_known_sandbox(&self) -> bool {
+        let Self::Remote(url) = self else { return true };
+        let Some(host) = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+        else {
+            return false;
+        };
+        let pdi = host
+            .strip_suffix(".service-now.com")
+            .and_then(|name| name.strip_prefix("dev"))
+            .is_some_and(|digits| !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()));
+        pdi || is_loopback(&host)
+    }
+
     /// The short name of the instance (`dev12345`), which production runs ask to be typed.
     pub fn instance_name(&self) -> String {
         match self {
             Self::Sandbox => SANDBOX_WORD.to_owned(),
-            Self::Remote(url) => url::Url::parse(url)
-                .ok()
-                .and_then(|u| {
-                    u.host_str()
-                        .map(|h| h.split('.').next().unwrap_or(h).to_owned())
-                })
-                .unwrap_or_else(|| url.clone()),
+            Self::Remote(url) => {
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host().map(|h| h.to_owned()));
+                match host {
+                    Some(url::Host::Domain(name)) => {
+                        name.split('.').next().unwrap_or(&name).to_owned()
+                    }
+                    Some(ip) => ip.to_string(),
+                    None => url.clone(),
+                }
+            }
         }
     }
 }
@@ -203,6 +225,12 @@ pub struct ConnectorSettings {
 }
 
 impl ConnectorSettings {
+    /// Whether a live approval must type the instance name: production, or a target declared
+    /// a sandbox whose address does not show it is one.
+    pub fn needs_typed_confirmation(&self) -> bool {
+        !self.is_sandbox || !self.instance.is_known_sandbox()
+    }
+
     /// The allowed fields of one table, in the order the operator gave them.
     pub fn allowed_fields(&self, table: &str) -> Vec<String> {
         self.managed_objects

@@ -224,6 +224,11 @@ fn fields_status(p: &Progress) -> StepStatus {
         return StepStatus::Todo;
     }
     match &p.sync {
+        Some(sync) if sync.fields == 0 => StepStatus::Blocked(
+            "the allowlist names no incident field the instance knows: list e.g. state, \
+             close_notes, close_code, work_notes for the incident table"
+                .to_owned(),
+        ),
         Some(sync) if !sync.missing.is_empty() => {
             StepStatus::Blocked(format!("not on the instance: {}", sync.missing.join(", ")))
         }
@@ -238,7 +243,7 @@ fn fields_status(p: &Progress) -> StepStatus {
 fn configure_status(p: &Progress) -> StepStatus {
     match (&p.validation, &p.sync, &p.sync_error) {
         _ if !p.saved => StepStatus::Todo,
-        (Some(_), Some(_), _) => StepStatus::Done,
+        (Some(_), Some(sync), _) if sync.fields > 0 => StepStatus::Done,
         (_, None, Some(error)) => StepStatus::Blocked(error.clone()),
         _ => StepStatus::Todo,
     }
@@ -269,7 +274,9 @@ pub fn next_move(progress: &Progress) -> String {
     }
     match &progress.sync {
         None => return "Next: Sync metadata for the allowlisted fields.".to_owned(),
-        Some(sync) if !sync.missing.is_empty() || !sync.read_only.is_empty() => {
+        Some(sync)
+            if sync.fields == 0 || !sync.missing.is_empty() || !sync.read_only.is_empty() =>
+        {
             return "Fix the allowlist (step 03): some fields cannot be written.".to_owned();
         }
         Some(_) => {}

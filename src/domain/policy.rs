@@ -111,13 +111,18 @@ pub struct PolicyInput<'a> {
     pub after_close_code: &'a str,
     pub after_close_notes: &'a str,
     pub target_state: Option<&'a str>,
+    /// The record's state before the change.
+    pub current_state: &'a str,
     pub is_sandbox: bool,
+    /// Whether the address shows the target is a sandbox (embedded, loopback or a PDI).
+    pub known_sandbox: bool,
     pub production_acknowledged: bool,
 }
 
 /// Evaluates every rule, in a fixed order so that the digest is stable.
 pub fn evaluate(input: &PolicyInput<'_>) -> PolicyPosture {
     let checks = vec![
+        record_check(input),
         allowlist_check(input),
         metadata_check(input),
         choice_check(input),
@@ -126,6 +131,26 @@ pub fn evaluate(input: &PolicyInput<'_>) -> PolicyPosture {
         target_check(input),
     ];
     PolicyPosture { checks }
+}
+
+fn record_check(input: &PolicyInput<'_>) -> PolicyCheck {
+    const RULE: &str = "record";
+    match input.current_state {
+        state::CLOSED | state::CANCELED => PolicyCheck::new(
+            RULE,
+            Outcome::Fail,
+            format!(
+                "the incident is already {}: ServiceNow accepts no further changes to its state \
+                 or close fields, so there is nothing to do",
+                state::label(input.current_state)
+            ),
+        ),
+        current => PolicyCheck::new(
+            RULE,
+            Outcome::Pass,
+            format!("the incident is open ({})", state::label(current)),
+        ),
+    }
 }
 
 fn allowlist_check(input: &PolicyInput<'_>) -> PolicyCheck {
@@ -199,6 +224,7 @@ fn choice_check(input: &PolicyInput<'_>) -> PolicyCheck {
         );
     };
     let mut bad = Vec::new();
+    let mut offered = Vec::new();
     for (field, value) in input.writes {
         let Some(field_meta) = meta.field(field) else {
             continue;
@@ -206,6 +232,12 @@ fn choice_check(input: &PolicyInput<'_>) -> PolicyCheck {
         let clearing = value.is_empty();
         if !clearing && !field_meta.choices.is_empty() && field_meta.choice_label(value).is_none() {
             bad.push(format!("{field}=`{value}`"));
+            let values: Vec<_> = field_meta
+                .choices
+                .iter()
+                .map(|c| c.value.as_str())
+                .collect();
+            offered.push(format!("{field}: {}", values.join(", ")));
         }
     }
     if bad.is_empty() {
@@ -216,9 +248,9 @@ fn choice_check(input: &PolicyInput<'_>) -> PolicyCheck {
         )
     } else {
         let text = format!(
-            "{} not a current choice; ServiceNow would drop it silently: pick one from the \
-             synced list",
-            bad.join(", ")
+            "{} not a current choice; ServiceNow would drop it silently: pick one of {}",
+            bad.join(", "),
+            offered.join("; ")
         );
         PolicyCheck::new(RULE, Outcome::Fail, text)
     }
@@ -285,8 +317,16 @@ fn mandatory_check(input: &PolicyInput<'_>) -> PolicyCheck {
 
 fn target_check(input: &PolicyInput<'_>) -> PolicyCheck {
     const RULE: &str = "target";
-    if input.is_sandbox {
+    if input.is_sandbox && input.known_sandbox {
         PolicyCheck::new(RULE, Outcome::Pass, "the target is a sandbox instance")
+    } else if input.is_sandbox {
+        PolicyCheck::new(
+            RULE,
+            Outcome::Warn,
+            "declared a sandbox, but its address is not the embedded sandbox, loopback or a \
+             developer instance (devNNNNN.service-now.com): a live approval must type the \
+             instance name",
+        )
     } else if input.production_acknowledged {
         PolicyCheck::new(
             RULE,

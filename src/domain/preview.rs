@@ -141,6 +141,8 @@ pub struct PreviewInput<'a> {
     pub action: &'a str,
     pub target: &'a str,
     pub is_sandbox: bool,
+    /// Whether the address shows the target is a sandbox (see `InstanceTarget::is_known_sandbox`).
+    pub known_sandbox: bool,
     pub production_acknowledged: bool,
     pub record: &'a Record,
     pub request: &'a CloseRequest,
@@ -181,7 +183,9 @@ pub fn build(input: &PreviewInput<'_>) -> Preview {
         after_close_code: after("close_code"),
         after_close_notes: after("close_notes"),
         target_state,
+        current_state: input.record.value("state"),
         is_sandbox: input.is_sandbox,
+        known_sandbox: input.known_sandbox,
         production_acknowledged: input.production_acknowledged,
     });
     let rollback = rollback_plan(input.record, &changes, target_state);
@@ -324,6 +328,11 @@ fn expected_effects(
         effects.push(format!(
             "one journal entry is added to the work notes, by {user}"
         ));
+        effects.push(
+            "a live write ends the work note with the run marker `[actionplane <run id>]`, so a \
+             landed note is recognised and never appended twice"
+                .to_owned(),
+        );
     }
     let count = input.record.mod_count();
     effects.push(format!(
@@ -359,7 +368,7 @@ pub fn digest(preview: &Preview) -> String {
         "policy": decisions,
     });
     let hash = Sha256::digest(canonical.to_string().as_bytes());
-    format!("sha256:{}", hex::encode(&hash[..16]))
+    format!("sha256:{}", hex::encode(hash))
 }
 
 /// One line of a line-by-line text diff.

@@ -94,6 +94,7 @@ fn preview_of(request: &CloseRequest, record: &Record, allowlist: &Allowlist) ->
         action: "support.close-ticket",
         target: "sandbox",
         is_sandbox: true,
+        known_sandbox: true,
         production_acknowledged: false,
         record,
         request,

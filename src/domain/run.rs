@@ -109,7 +109,7 @@ impl RunState {
             (self, next),
             (Draft, Previewed | Failed)
                 | (Previewed, Approved | Rejected | Stale)
-                | (Approved, Executing | Stale)
+                | (Approved, Executing | Stale | Failed)
                 | (Executing, Verified | Diverged | Failed | Stale)
                 | (Verified | Diverged, RolledBack)
         )
@@ -167,12 +167,32 @@ impl Approval {
     pub fn identity() -> (String, String, bool) {
         let user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".to_owned());
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(user_of_this_process)
+            .unwrap_or_else(|| "unknown".to_owned());
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         let ssh =
             std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
         (user, host, ssh)
     }
+}
+
+/// The login name of this process's user from `/proc` and `/etc/passwd`, when `USER` is unset
+/// (cron, `su -c`, containers).
+fn user_of_this_process() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.get(2) == Some(&uid.as_str())).then(|| fields[0].to_owned())
+    })
 }
 
 /// The word a person types to approve a live write (a dry run takes `dry-run`).

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::Result;
+use super::{Result, StoreError};
 
 /// Each entry moves the schema one version forward; never edit a released entry.
 const MIGRATIONS: &[&str] = &[
@@ -104,6 +104,12 @@ pub fn apply(conn: &mut Connection) -> Result<()> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
         let Some(sql) = MIGRATIONS.get(version) else {
             return Ok(());
         };

@@ -42,6 +42,16 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+    #[error(
+        "this database was written by a newer actionplane (schema {found}, this one knows up to \
+         {known}): upgrade actionplane, or pass --db PATH for a separate database"
+    )]
+    TooNew { found: usize, known: usize },
+    #[error(
+        "the local database is read-only: check the file's permissions, or pass --db PATH for a \
+         writable one"
+    )]
+    ReadOnly,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -50,6 +60,7 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 Self::Busy
             }
+            Some(rusqlite::ErrorCode::ReadOnly) => Self::ReadOnly,
             _ => Self::Sql(error),
         }
     }

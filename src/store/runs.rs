@@ -244,7 +244,7 @@ impl Store {
     /// All runs, newest first.
     pub fn runs(&self) -> Result<Vec<GovernedRun>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC"
+            "SELECT {RUN_COLUMNS} FROM runs ORDER BY created_at DESC, rowid DESC"
         ))?;
         let rows = stmt.query_map([], run_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

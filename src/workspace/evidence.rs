@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{INCIDENT, Result, Workspace, WorkspaceError};
-use crate::domain::incident::state;
+use crate::domain::incident::{Record, state};
 use crate::domain::preview::{CloseRequest, Preview};
 use crate::domain::run::{GovernedRun, RunMode, RunState};
 use crate::secrets::StoreKind;
@@ -66,7 +66,10 @@ impl Workspace {
         }
         let request = rollback_request(&plan);
         let record = self.client().await?.read(INCIDENT, &plan.sys_id).await?;
-        let preview = self.build_preview(&record, &request)?;
+        let mut preview = self.build_preview(&record, &request)?;
+        if let Some(moved) = self.moved_since(run_id, &record)? {
+            preview.expected_effects.insert(0, moved);
+        }
         let run = super::runs::previewed_run(
             ROLLBACK_ACTION,
             RunMode::Live,
@@ -75,6 +78,24 @@ impl Workspace {
         );
         self.store().create_run(&run, &preview, self.actor())?;
         Ok((run, preview))
+    }
+
+    /// Whether the record changed after a run's read-back, in words: a rollback would overwrite
+    /// those later edits of the written fields.
+    fn moved_since(&self, run_id: &str, current: &Record) -> Result<Option<String>> {
+        let artifacts = self.store().artifacts(run_id)?;
+        let read_back = artifacts.iter().rev().find(|a| a.kind == "read-back");
+        let then = read_back
+            .and_then(|a| a.body["record"]["fields"]["sys_mod_count"]["value"].as_str())
+            .and_then(|v| v.parse::<u64>().ok());
+        Ok(then.filter(|t| *t != current.mod_count()).map(|then| {
+            format!(
+                "the record changed after run {run_id} (sys_mod_count {then} -> {}, last by {}): \
+                 the rollback overwrites later edits of the written fields",
+                current.mod_count(),
+                current.value("sys_updated_by")
+            )
+        }))
     }
 
     /// After a rollback run verifies, marks its forward run rolled back.
@@ -186,7 +207,7 @@ impl Workspace {
                 "Rollback readiness reviewed",
                 reviewed.is_some(),
                 reviewed.map_or_else(
-                    || "approved with a live run's preview".to_owned(),
+                    || "not yet: a live run's approval reviews its rollback plan".to_owned(),
                     |r| {
                         if r.reversible {
                             "reversible; plan approved".to_owned()
@@ -371,6 +392,10 @@ fn cell(value: &serde_json::Value) -> String {
     if text.is_empty() {
         "(empty)".to_owned()
     } else {
-        text.replace('|', "\\|").replace('\n', "<br>")
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('|', "\\|")
+            .replace('\n', "<br>")
     }
 }

@@ -87,9 +87,17 @@ impl Workspace {
         preview: &Preview,
     ) -> Result<Execution> {
         let lease = self.lease_for(run, preview);
-        self.store()
-            .acquire_lease(&lease)
-            .map_err(|e| WorkspaceError::Refused(e.to_string()))?;
+        let acquired = self.store().acquire_lease(&lease);
+        if let Err(held) = acquired {
+            let text = format!("not executed: {held}");
+            self.settle(
+                run,
+                RunState::Failed,
+                &text,
+                json!({"lease": held.to_string()}),
+            )?;
+            return Err(WorkspaceError::Refused(held.to_string()));
+        }
         let result = self.write_and_verify(run, preview).await;
         self.store().release_lease(&lease.record_key, &run.id)?;
         result
@@ -133,7 +141,8 @@ impl Workspace {
                 let body = serde_json::to_value(&exchange).unwrap_or_default();
                 self.store().add_artifact(&run.id, "response", &body)?;
                 crash_point("after-response");
-                self.read_back(client, run, preview).await
+                self.read_back(client, run, preview, Some(exchange.record.mod_count()))
+                    .await
             }
             Err(error) if write_may_have_landed(&error) => {
                 let detail =
@@ -159,7 +168,7 @@ impl Workspace {
         preview: &Preview,
     ) -> Result<Execution> {
         match self.landed(client, run, preview).await {
-            Ok(true) => self.read_back(client, run, preview).await,
+            Ok(true) => self.read_back(client, run, preview, None).await,
             Ok(false) => {
                 let text = "the write did not reach the instance (no trace of it on the record): \
                             nothing changed; preview again to retry";
@@ -187,18 +196,40 @@ impl Workspace {
             && diverged_fields(preview, &record, 1).is_empty())
     }
 
+    /// Reads the record and its journal back and compares them with the approved after-image.
+    /// `written` is the `sys_mod_count` the write's own response carried, when known: anything
+    /// but one more than at preview means another change reached the record in between.
     async fn read_back(
         &self,
         client: &Client,
         run: &GovernedRun,
         preview: &Preview,
+        written: Option<u64>,
     ) -> Result<Execution> {
-        let record = client.read(INCIDENT, &preview.sys_id).await?;
+        let unread = |error: crate::servicenow::Error| {
+            WorkspaceError::Refused(format!(
+                "the write was sent, but reading it back failed: {error} Nothing will be sent \
+                 again: run `actionplane runs reconcile {}` to verify it",
+                run.id
+            ))
+        };
+        let record = client
+            .read(INCIDENT, &preview.sys_id)
+            .await
+            .map_err(unread)?;
         let journal = client
             .journal(INCIDENT, &preview.sys_id, "work_notes")
-            .await?;
+            .await
+            .map_err(unread)?;
         let notes_from_run = count_marked(&journal, &run.id);
-        let diverged = diverged_fields(preview, &record, notes_from_run);
+        let mut diverged = diverged_fields(preview, &record, notes_from_run);
+        if let Some(count) = written.filter(|c| *c != preview.mod_count + 1) {
+            diverged.push(format!(
+                "sys_mod_count: the write made it {count}, expected {}: another change reached \
+                 the record at the same time; review its journal",
+                preview.mod_count + 1
+            ));
+        }
         let readback = json!({
             "record": record, "journalEntriesFromRun": notes_from_run, "diverged": diverged,
         });
@@ -313,6 +344,17 @@ impl Workspace {
         Ok(Some((text, json!({"choicesGone": gone}))))
     }
 
+    /// The `sys_mod_count` in a run's stored write response, if it has one.
+    fn written_mod_count(&self, run_id: &str) -> Result<Option<u64>> {
+        let artifacts = self.store().artifacts(run_id)?;
+        Ok(artifacts
+            .iter()
+            .rev()
+            .find(|a| a.kind == "response")
+            .and_then(|a| a.body["record"]["fields"]["sys_mod_count"]["value"].as_str())
+            .and_then(|v| v.parse().ok()))
+    }
+
     /// Settles a run that a stopped process left executing: re-reads the record; if the write
     /// is there, verifies it; if the record is untouched, sends the approved write once.
     pub async fn reconcile(&self, run_id: &str) -> Result<Execution> {
@@ -346,7 +388,8 @@ impl Workspace {
             json!({"reconcile": "re-reading the record to learn whether the write landed"});
         self.store().add_artifact(&run.id, "reconcile", &detail)?;
         if self.landed(&client, run, preview).await? {
-            return self.read_back(&client, run, preview).await;
+            let written = self.written_mod_count(&run.id)?;
+            return self.read_back(&client, run, preview, written).await;
         }
         let current = client.read(INCIDENT, &preview.sys_id).await?;
         if let Some((text, detail)) = self.staleness(preview, &current)? {

@@ -48,6 +48,8 @@ pub struct Workspace {
     observer: Mutex<Observer>,
     timeout: Duration,
     actor: String,
+    /// Tells this workspace's credentials apart from another database's for the same user.
+    workspace_id: String,
 }
 
 /// Who watches network work: a sink for "loaded n of total" and retry countdowns, and the
@@ -117,7 +119,20 @@ impl Workspace {
             observer: Mutex::new(Observer::default()),
             timeout: Duration::from_secs(20),
             actor: format!("{user}@{host}"),
+            workspace_id: workspace_id(db),
         }))
+    }
+
+    /// The credential-store account of a connector's password in this workspace.
+    fn account(&self, settings: &ConnectorSettings) -> String {
+        let account = secrets::account(&settings.instance.label(), &settings.username);
+        format!("{account}#{}", self.workspace_id)
+    }
+
+    /// The credential-store account of an OAuth client secret in this workspace.
+    fn oauth_account(&self, settings: &ConnectorSettings, client_id: &str) -> String {
+        let account = secrets::oauth_account(&settings.instance.label(), client_id);
+        format!("{account}#{}", self.workspace_id)
     }
 
     /// The local store; held only for short, synchronous work.
@@ -163,12 +178,12 @@ impl Workspace {
     /// Saves the connector, then validates and syncs if the payload asks for it.
     pub async fn connect(&self, payload: &ConnectPayload) -> Result<ConnectOutcome> {
         let settings = payload.check().map_err(WorkspaceError::Payload)?;
-        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let account = self.account(&settings);
         let placement = self
             .secrets
             .save(&account, &Secret::new(payload.client_secret.clone()));
         if let Auth::OAuth { client_id } = &settings.auth {
-            let oauth_account = secrets::oauth_account(&settings.instance.label(), client_id);
+            let oauth_account = self.oauth_account(&settings, client_id);
             self.secrets.save(
                 &oauth_account,
                 &Secret::new(payload.oauth_client_secret.clone()),
@@ -209,7 +224,7 @@ impl Workspace {
     /// Says where the secret is kept and checks that this process can read it.
     pub fn credential_status(&self) -> Result<CredentialStatus> {
         let (settings, kind) = self.settings()?;
-        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let account = self.account(&settings);
         let problem = self
             .secrets
             .load(&account, kind)
@@ -227,7 +242,7 @@ impl Workspace {
 
     /// Keeps a password typed for this session only (the TUI's step 03 form).
     pub fn remember_secret(&self, settings: &ConnectorSettings, secret: &Secret) {
-        let account = secrets::account(&settings.instance.label(), &settings.username);
+        let account = self.account(settings);
         self.secrets.remember(&account, secret);
         self.forget_client();
     }
@@ -280,15 +295,14 @@ impl Workspace {
             InstanceTarget::Sandbox => self.ensure_sandbox().await?,
             InstanceTarget::Remote(url) => url.clone(),
         };
-        let instance = settings.instance.label();
-        let account = secrets::account(&instance, &settings.username);
+        let account = self.account(&settings);
         let secret = self.secrets.load(&account, kind)?;
         let client = match &settings.auth {
             Auth::Basic => Client::new(&base_url, &settings.username, secret, self.timeout)?,
             Auth::OAuth { client_id } => {
                 let client_secret = self
                     .secrets
-                    .load(&secrets::oauth_account(&instance, client_id), kind)?;
+                    .load(&self.oauth_account(&settings, client_id), kind)?;
                 let vault = Arc::new(CredentialVault::new(self.secrets.clone(), &account, kind));
                 Client::new_oauth(
                     &base_url,
@@ -457,6 +471,13 @@ impl Workspace {
     }
 }
 
+/// A short, stable id of the database a workspace lives in.
+fn workspace_id(db: &Path) -> String {
+    use sha2::Digest as _;
+    let absolute = std::path::absolute(db).unwrap_or_else(|_| db.to_owned());
+    hex::encode(&sha2::Sha256::digest(absolute.to_string_lossy().as_bytes())[..4])
+}
+
 fn sync_summary(metadata: &TableMetadata) -> SyncSummary {
     SyncSummary {
         fields: metadata.fields.len(),
@@ -468,6 +489,16 @@ fn sync_summary(metadata: &TableMetadata) -> SyncSummary {
             .map(|f| f.entry.element.clone())
             .collect(),
         synced_at: metadata.synced_at.clone(),
+    }
+}
+
+impl<T> StepResult<T> {
+    /// The error text of a failed step.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Self::Ok { .. } => None,
+            Self::Failed { error, .. } => Some(error),
+        }
     }
 }
 

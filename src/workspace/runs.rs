@@ -38,6 +38,7 @@ impl Workspace {
         request: &CloseRequest,
         mode: RunMode,
     ) -> Result<(GovernedRun, Preview)> {
+        check_number(&request.number)?;
         let client = self.client().await?;
         let record = client
             .find_by_number(INCIDENT, request.number.trim())
@@ -65,6 +66,7 @@ impl Workspace {
             target: &settings.instance.label(),
             is_sandbox: settings.is_sandbox,
             // Production is acknowledged at approval, by typing the instance name.
+            known_sandbox: settings.instance.is_known_sandbox(),
             production_acknowledged: true,
             record,
             request,
@@ -112,9 +114,14 @@ impl Workspace {
         let (settings, _) = self.settings()?;
         let name = settings.instance.instance_name();
         let typed_ok = typed_instance.map(str::trim) == Some(name.as_str());
-        if !settings.is_sandbox && run.mode == RunMode::Live && !typed_ok {
+        if settings.needs_typed_confirmation() && run.mode == RunMode::Live && !typed_ok {
+            let kind = if settings.is_sandbox {
+                "is declared a sandbox but its address does not show it"
+            } else {
+                "is a PRODUCTION instance"
+            };
             return Err(WorkspaceError::Refused(format!(
-                "{} is a PRODUCTION instance: type its name `{name}` to approve a live write \
+                "{} {kind}: type its name `{name}` to approve a live write \
                  (--confirm-instance {name})",
                 settings.instance.label()
             )));
@@ -166,10 +173,16 @@ impl Workspace {
             .filter(|r| r.digest == approved)
             .find_map(|r| store.preview(&r.id).ok().flatten());
         drop(store);
-        let moved = approved_preview.map_or_else(
-            || "no stored preview has that digest".to_owned(),
-            |old| preview_drift(&old, fresh),
-        );
+        let moved = match approved_preview {
+            None => "no stored preview has that digest".to_owned(),
+            Some(old) if old.number != fresh.number || old.sys_id != fresh.sys_id => {
+                format!(
+                    "that digest belongs to a preview of {}, not {}",
+                    old.number, fresh.number
+                )
+            }
+            Some(old) => preview_drift(&old, fresh),
+        };
         let text = format!(
             "stale: the approved preview no longer matches the instance ({moved}); nothing was \
              written: run a new dry run and approve its digest"
@@ -342,5 +355,24 @@ pub(super) fn previewed_run(
         updated_at: at,
         parent_id,
         outcome: None,
+    }
+}
+
+/// Incident numbers are short words (`INC0010001`, `INC-42`): anything else would become a
+/// query part, and ServiceNow drops bad query parts silently, so it is refused here.
+fn check_number(number: &str) -> Result<()> {
+    let number = number.trim();
+    let fits = !number.is_empty()
+        && number.len() <= 40
+        && number
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        Ok(())
+    } else {
+        let shown: String = number.chars().take(40).collect();
+        Err(WorkspaceError::Refused(format!(
+            "`{shown}` is not an incident number: give one such as INC0010001 or INC-42"
+        )))
     }
 }

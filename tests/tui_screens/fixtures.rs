@@ -193,6 +193,7 @@ pub fn preview_with(
         action: "support.close-ticket",
         target: "embedded sandbox",
         is_sandbox: true,
+        known_sandbox: true,
         production_acknowledged: true,
         record: &rec,
         request,
