@@ -26,7 +26,7 @@ use crate::workspace::{StepResult, Workspace};
 #[command(name = "actionplane", version, about, long_about = None)]
 pub struct Cli {
     /// The local database (default: in the user's data directory).
-    /// ACTIONPLANE_DB overrides the default too.
+    /// The `ACTIONPLANE_DB` variable overrides the default too.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 

@@ -21,6 +21,8 @@ pub enum Action {
     /// Preview the change of the shown run again, live.
     GoLive,
     Help,
+    /// Open the list of calls made to the instance.
+    RequestLog,
     Quit,
     CloseOverlay,
     Notice(Notice),

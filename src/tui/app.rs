@@ -3,26 +3,28 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::time::Instant;
+
+use crossterm::event::{Event, KeyEventKind};
 
 use super::action::{Action, Notice};
 use super::jobs::{Runner, Tasks};
-use super::keymap;
-use super::message::{Job, Message, OverviewData, RunRow, SaveNote, SavedSettings};
+use super::message::{CredentialView, Job, Message, OverviewData, RunRow, SaveNote, SavedSettings};
+use super::screens::Screen;
 use super::screens::approval::{ApprovalForm, RejectForm};
+use super::screens::audit_log::AuditLogView;
 use super::screens::evidence::EvidenceView;
 use super::screens::fields::FieldsForm;
 use super::screens::preview::PreviewView;
 use super::screens::runs::RunsView;
 use super::screens::sample::SampleForm;
-use super::screens::{Screen, configure, help};
 use super::theme::Theme;
 use super::widgets::doc::Scroll;
-use crate::domain::SAMPLE_RECORD;
 use crate::domain::incident::Record;
 use crate::domain::metadata::TableMetadata;
-use crate::domain::onboarding::{StepStatus, ValidationReport};
-use crate::domain::run::{GovernedRun, RunMode, RunState};
+use crate::domain::onboarding::ValidationReport;
+use crate::domain::run::{GovernedRun, RunMode};
+use crate::servicenow::LoggedRequest;
 
 /// What the app knows from storage and the instance.
 #[derive(Debug, Default)]
@@ -34,6 +36,10 @@ pub struct Facts {
     pub metadata: Option<TableMetadata>,
     pub record: Option<Record>,
     pub runs: Vec<RunRow>,
+    /// Where the password is kept and whether this process can read it.
+    pub credential: Option<CredentialView>,
+    /// The calls made to the instance so far, oldest first.
+    pub request_log: Vec<LoggedRequest>,
 }
 
 impl Facts {
@@ -46,6 +52,11 @@ impl Facts {
     pub fn is_sandbox(&self) -> bool {
         self.overview.as_ref().is_none_or(|o| o.is_sandbox)
     }
+
+    /// Whether a saved connector targets an instance not marked as a sandbox.
+    pub fn is_production(&self) -> bool {
+        self.target_label().is_some() && !self.is_sandbox()
+    }
 }
 
 /// A layer over the screen that takes every key while it is open.
@@ -54,6 +65,8 @@ pub enum Overlay {
     Approve(Box<ApprovalForm>),
     Reject(Box<RejectForm>),
     ConfirmQuit,
+    /// The calls made to the instance, newest first.
+    RequestLog(Scroll),
 }
 
 /// The whole terminal app.
@@ -67,11 +80,14 @@ pub struct App {
     pub(crate) preview: Option<PreviewView>,
     pub(crate) evidence: Option<EvidenceView>,
     pub(crate) runs: RunsView,
+    pub(crate) audit_log: AuditLogView,
     pub(crate) scrolls: [Scroll; 5],
     pub(crate) tasks: Tasks,
     pub(crate) notice: Option<Notice>,
     pub(crate) tick: usize,
-    quit: bool,
+    /// The clock a retry countdown is drawn against; the loop moves it, tests may set it.
+    pub(crate) now: Instant,
+    pub(crate) quit: bool,
 }
 
 impl App {
@@ -99,10 +115,12 @@ impl App {
             preview: None,
             evidence: None,
             runs: RunsView::default(),
+            audit_log: AuditLogView::default(),
             scrolls: [Scroll::default(); 5],
             tasks: Tasks::new(runner),
             notice: None,
             tick: 0,
+            now: Instant::now(),
             quit: false,
         }
     }
@@ -152,9 +170,15 @@ impl App {
         !self.tasks.is_idle()
     }
 
-    /// Advances the spinner.
+    /// Advances the spinner and the clock of retry countdowns.
     pub fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
+        self.now = Instant::now();
+    }
+
+    /// Draws retry countdowns as if the clock read `now` (tests use it instead of waiting).
+    pub fn set_clock(&mut self, now: Instant) {
+        self.now = now;
     }
 
     /// The mode the status bar names: the shown run's, else a dry run (every change starts so).
@@ -181,6 +205,10 @@ impl App {
         match message {
             Message::Data(data) => self.apply_data(*data),
             Message::Progress { task, text } => self.tasks.set_progress(task, text),
+            Message::Remote { task, progress } => {
+                self.now = Instant::now();
+                self.tasks.set_remote(task, progress, self.now);
+            }
             Message::Finished { task, result } => {
                 let known = self.tasks.finish(task).is_some();
                 match result {
@@ -222,122 +250,8 @@ impl App {
         self.drain();
     }
 
-    fn on_key(&mut self, key: KeyEvent) {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.perform(Action::Quit);
-            return;
-        }
-        if self.overlay.is_some() {
-            let action = self.overlay_key(key);
-            self.perform(action);
-            return;
-        }
-        if key.code == KeyCode::Esc {
-            self.escape();
-            return;
-        }
-        let action = match self.screen_key(key) {
-            Action::Ignored => keymap::global(key),
-            action => action,
-        };
-        self.perform(action);
-    }
-
-    /// Esc cancels the newest running task if it may be cancelled; otherwise it goes back.
-    fn escape(&mut self) {
-        if let Some(label) = self.tasks.cancel_newest() {
-            self.notice = Some(Notice::info(format!("cancelled: {label}")));
-        } else if self.tasks.has_uninterruptible() {
-            self.notice = Some(Notice::info(
-                "an execution cannot be cancelled once sent; waiting for its read-back",
-            ));
-        } else {
-            self.back();
-        }
-    }
-
-    fn overlay_key(&mut self, key: KeyEvent) -> Action {
-        let Some(overlay) = self.overlay.as_mut() else {
-            return Action::Ignored;
-        };
-        let action = match overlay {
-            Overlay::Help(scroll) => help::on_key(key, scroll),
-            Overlay::Approve(form) => form.on_key(key),
-            Overlay::Reject(form) => form.on_key(key),
-            Overlay::ConfirmQuit => help::on_quit_key(key),
-        };
-        if matches!(action, Action::Start(_)) {
-            self.overlay = None;
-        }
-        action
-    }
-
-    fn screen_key(&mut self, key: KeyEvent) -> Action {
-        match self.screen() {
-            Screen::Overview if key.code == KeyCode::Enter => Action::NextMove,
-            Screen::Instance | Screen::User if key.code == KeyCode::Char('v') => {
-                Action::Start(Job::Validate)
-            }
-            Screen::Fields => self.fields.on_key(key),
-            Screen::Configure => configure::on_key(key),
-            Screen::Sample => self.sample.on_key(key, self.facts.is_sandbox()),
-            Screen::Preview => self
-                .preview
-                .as_mut()
-                .map_or(Action::Ignored, |p| p.on_key(key)),
-            Screen::Evidence => self
-                .evidence
-                .as_mut()
-                .map_or(Action::Ignored, |e| e.on_key(key)),
-            Screen::Audit => self.audit_key(key),
-            Screen::Runs => self.runs.on_key(key, &self.facts.runs),
-            screen => self.text_scroll(screen).map_or(Action::Ignored, |s| {
-                if s.handle_key(key) {
-                    Action::Done
-                } else {
-                    Action::Ignored
-                }
-            }),
-        }
-    }
-
-    fn audit_key(&mut self, key: KeyEvent) -> Action {
-        let scrolled = self
-            .evidence
-            .as_mut()
-            .is_some_and(|e| e.audit_scroll.handle_key(key));
-        if scrolled {
-            Action::Done
-        } else {
-            Action::Ignored
-        }
-    }
-
-    /// The scroll position of a text-only screen.
-    pub(crate) fn text_scroll(&mut self, screen: Screen) -> Option<&mut Scroll> {
-        let index = match screen {
-            Screen::Overview => 0,
-            Screen::Instance => 1,
-            Screen::User => 2,
-            Screen::Configure => 3,
-            Screen::Sample => 4,
-            _ => return None,
-        };
-        self.scrolls.get_mut(index)
-    }
-
-    fn on_paste(&mut self, text: &str) {
-        let screen = self.screen();
-        match (&mut self.overlay, screen) {
-            (Some(Overlay::Approve(form)), _) => form.on_paste(text),
-            (Some(Overlay::Reject(form)), _) => form.on_paste(text),
-            (None, Screen::Fields) => self.fields.on_paste(text),
-            (None, Screen::Sample) => self.sample.on_paste(text),
-            _ => {}
-        }
-    }
-
-    fn perform(&mut self, action: Action) {
+    /// Does what a key asked for.
+    pub(crate) fn perform(&mut self, action: Action) {
         match action {
             Action::Ignored | Action::Done => {}
             Action::Back => self.back(),
@@ -348,6 +262,7 @@ impl App {
             Action::OpenReject => self.open_reject(),
             Action::GoLive => self.go_live(),
             Action::Help => self.overlay = Some(Overlay::Help(Scroll::default())),
+            Action::RequestLog => self.open_request_log(),
             Action::Quit => self.request_quit(),
             Action::CloseOverlay => self.overlay = None,
             Action::Notice(notice) => self.notice = Some(notice),
@@ -360,6 +275,14 @@ impl App {
         self.tasks.start(job);
     }
 
+    /// Opens the request log and asks for the newest calls.
+    fn open_request_log(&mut self) {
+        self.overlay = Some(Overlay::RequestLog(Scroll::default()));
+        if self.tasks.is_attached() {
+            self.tasks.start(Job::RequestLog);
+        }
+    }
+
     fn request_quit(&mut self) {
         let confirming = matches!(self.overlay, Some(Overlay::ConfirmQuit));
         if self.tasks.has_uninterruptible() && !confirming {
@@ -367,127 +290,6 @@ impl App {
         } else {
             self.tasks.cancel_all();
             self.quit = true;
-        }
-    }
-
-    /// Goes back one screen; the overview is the bottom of the stack.
-    pub fn back(&mut self) {
-        if self.nav.len() > 1 {
-            self.nav.pop();
-        }
-    }
-
-    /// Opens a screen. Steps replace steps, so the stack stays short.
-    pub fn go(&mut self, screen: Screen) {
-        if !self.can_show(screen) {
-            return;
-        }
-        if screen == Screen::Overview {
-            self.nav.truncate(1);
-        } else if screen != self.screen() {
-            if screen.is_step() && self.screen().is_step() {
-                self.nav.pop();
-            }
-            self.nav.push(screen);
-        }
-        self.entered(screen);
-    }
-
-    fn can_show(&mut self, screen: Screen) -> bool {
-        let missing = match screen {
-            Screen::Preview => self
-                .preview
-                .is_none()
-                .then_some("no preview yet: run the sample (press 5)"),
-            Screen::Evidence | Screen::Audit => self
-                .evidence
-                .is_none()
-                .then_some("no run opened yet: pick one in the runs list (R)"),
-            _ => None,
-        };
-        if let Some(text) = missing {
-            self.notice = Some(Notice::info(text));
-        }
-        missing.is_none()
-    }
-
-    /// Shows a run screen: earlier run screens leave the stack, so Esc never shows a stale run.
-    pub(crate) fn show_run_screen(&mut self, screen: Screen) {
-        self.nav.retain(|s| !s.shows_run());
-        self.nav.push(screen);
-    }
-
-    fn entered(&mut self, screen: Screen) {
-        if !self.tasks.is_attached() {
-            return;
-        }
-        match screen {
-            Screen::Overview => self.start(Job::Refresh),
-            Screen::Sample => self.start(Job::ReadRecord(SAMPLE_RECORD.to_owned())),
-            Screen::Runs => self.start(Job::Runs),
-            _ => {}
-        }
-    }
-
-    /// The screen the next move points at, from the steps' status.
-    pub fn next_move_screen(&self) -> Screen {
-        let Some(overview) = self.facts.overview.as_ref().filter(|o| o.target.is_some()) else {
-            return Screen::Fields;
-        };
-        let status = |i: usize| overview.steps.get(i).map(|s| &s.status);
-        let done = |i: usize| status(i).is_some_and(StepStatus::is_done);
-        let blocked = |i: usize| matches!(status(i), Some(StepStatus::Blocked(_)));
-        match () {
-            () if !done(0) && blocked(0) => Screen::Fields,
-            () if !done(0) => Screen::Configure,
-            () if !done(1) => Screen::User,
-            () if blocked(2) => Screen::Fields,
-            () if !done(3) => Screen::Configure,
-            () if !done(4) => Screen::Sample,
-            () => Screen::Runs,
-        }
-    }
-
-    fn open_approval(&mut self) {
-        let Some(view) = self.preview.as_ref() else {
-            return;
-        };
-        if view.run.state != RunState::Previewed {
-            let text = format!(
-                "run {} is {}: only a previewed run can be approved",
-                view.run.id, view.run.state
-            );
-            self.notice = Some(Notice::info(text));
-        } else if !view.preview.approvable() {
-            let text = format!("cannot be approved: {}", view.preview.posture.summary());
-            self.notice = Some(Notice::error(text));
-        } else {
-            self.overlay = Some(Overlay::Approve(Box::new(ApprovalForm::new(
-                view, self.theme,
-            ))));
-        }
-    }
-
-    fn open_reject(&mut self) {
-        match self.preview.as_ref() {
-            Some(view) if view.run.state == RunState::Previewed => {
-                self.overlay = Some(Overlay::Reject(Box::new(RejectForm::new(&view.run.id))));
-            }
-            Some(view) => {
-                let text = format!(
-                    "run {} is {}: nothing to reject",
-                    view.run.id, view.run.state
-                );
-                self.notice = Some(Notice::info(text));
-            }
-            None => {}
-        }
-    }
-
-    fn go_live(&mut self) {
-        match self.evidence.as_ref().and_then(EvidenceView::live_request) {
-            Some(request) => self.start(Job::Preview(request, RunMode::Live)),
-            None => self.notice = Some(Notice::error("no verified dry run to go live from")),
         }
     }
 }

@@ -2,12 +2,14 @@
 //! every task ends with exactly one `Finished` message, a panic included.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures::future::BoxFuture;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use super::message::{Data, Job, Message, TaskError, TaskId};
+use crate::servicenow::{Progress, ProgressSink};
 
 /// Does the work of a job; the app never calls the workspace itself.
 pub trait Runner: Send + Sync {
@@ -15,11 +17,12 @@ pub trait Runner: Send + Sync {
     fn run(&self, job: Job, out: Outbox) -> BoxFuture<'static, Result<(), TaskError>>;
 }
 
-/// The sending end a task writes its data and progress to.
+/// The sending end a task writes its data and progress to, with the task's cancel token.
 #[derive(Clone, Debug)]
 pub struct Outbox {
     task: TaskId,
     tx: UnboundedSender<Message>,
+    cancel: CancellationToken,
 }
 
 impl Outbox {
@@ -35,6 +38,55 @@ impl Outbox {
             text: text.into(),
         });
     }
+
+    /// A sink that forwards the client's progress of this task into the app's queue.
+    pub fn progress_sink(&self) -> ProgressSink {
+        let (task, tx) = (self.task, self.tx.clone());
+        Arc::new(move |progress: Progress| {
+            let _ = tx.send(Message::Remote { task, progress });
+        })
+    }
+
+    /// The token Esc cancels for this task.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// The task this outbox belongs to.
+    pub fn task(&self) -> TaskId {
+        self.task
+    }
+}
+
+/// The latest remote progress of a task and when it arrived, so a retry can count down.
+#[derive(Clone, Debug)]
+pub struct RemoteProgress {
+    pub progress: Progress,
+    pub at: Instant,
+}
+
+impl RemoteProgress {
+    /// The progress line at `now`: a retry's wait counts down in whole seconds.
+    pub fn line(&self, now: Instant) -> String {
+        let Progress::Retrying {
+            what,
+            wait,
+            attempt,
+            of,
+            ..
+        } = &self.progress
+        else {
+            return self.progress.to_string();
+        };
+        let left = wait.saturating_sub(now.saturating_duration_since(self.at));
+        // Rounded up, so the line reads 2, 1 and then "now" for a two-second wait.
+        let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        if seconds == 0 {
+            format!("retrying {what} now (attempt {attempt} of {of})")
+        } else {
+            format!("retrying {what} in {seconds} s (attempt {attempt} of {of})")
+        }
+    }
 }
 
 /// One task that has not finished yet.
@@ -44,6 +96,10 @@ pub struct RunningTask {
     /// What it is doing, in words.
     pub label: String,
     pub cancellable: bool,
+    /// A quick local read: Esc passes over it.
+    pub quick: bool,
+    /// What the instance reads reported last, if anything.
+    pub remote: Option<RemoteProgress>,
     token: CancellationToken,
 }
 
@@ -86,6 +142,8 @@ impl Tasks {
             id,
             label: job.label(),
             cancellable: job.cancellable(),
+            quick: job.is_quick_read(),
+            remote: None,
             token,
         };
         spawn(
@@ -111,9 +169,19 @@ impl Tasks {
         }
     }
 
-    /// Cancels the newest cancellable task and returns its label.
+    /// Records a task's latest remote progress, stamped with when it arrived.
+    pub fn set_remote(&mut self, id: TaskId, progress: Progress, at: Instant) {
+        if let Some(task) = self.running.iter_mut().find(|t| t.id == id) {
+            task.remote = Some(RemoteProgress { progress, at });
+        }
+    }
+
+    /// Cancels the newest cancellable task that is not a quick read and returns its label.
     pub fn cancel_newest(&mut self) -> Option<String> {
-        let index = self.running.iter().rposition(|t| t.cancellable)?;
+        let index = self
+            .running
+            .iter()
+            .rposition(|t| t.cancellable && !t.quick)?;
         let task = self.running.remove(index);
         task.token.cancel();
         Some(task.label)
@@ -180,6 +248,7 @@ fn spawn(
         Outbox {
             task: id,
             tx: tx.clone(),
+            cancel: token.clone(),
         },
     );
     let inner = tokio::spawn(async move {
@@ -199,4 +268,67 @@ fn spawn(
         });
         let _ = tx.send(Message::Finished { task: id, result });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn retry(wait: Duration) -> Progress {
+        Progress::Retrying {
+            what: "the table incident".to_owned(),
+            wait,
+            attempt: 2,
+            of: 3,
+            reason: "rate-limited",
+        }
+    }
+
+    #[test]
+    fn a_retry_counts_down_each_second_then_says_now() {
+        let at = Instant::now();
+        let remote = RemoteProgress {
+            progress: retry(Duration::from_secs(2)),
+            at,
+        };
+        let line = |ms| remote.line(at + Duration::from_millis(ms));
+        assert_eq!(
+            line(0),
+            "retrying the table incident in 2 s (attempt 2 of 3)"
+        );
+        assert_eq!(
+            line(300),
+            "retrying the table incident in 2 s (attempt 2 of 3)"
+        );
+        assert_eq!(
+            line(1_100),
+            "retrying the table incident in 1 s (attempt 2 of 3)"
+        );
+        assert_eq!(
+            line(2_000),
+            "retrying the table incident now (attempt 2 of 3)"
+        );
+        assert_eq!(
+            line(9_000),
+            "retrying the table incident now (attempt 2 of 3)"
+        );
+    }
+
+    #[test]
+    fn pages_read_as_the_client_words_them() {
+        let remote = RemoteProgress {
+            progress: Progress::Loaded {
+                what: "choices of incident".to_owned(),
+                loaded: 2,
+                total: Some(5),
+            },
+            at: Instant::now(),
+        };
+        assert_eq!(
+            remote.line(Instant::now()),
+            "loaded 2 of 5 choices of incident"
+        );
+    }
 }

@@ -26,6 +26,8 @@ pub fn global(key: KeyEvent) -> Action {
         }
         KeyCode::Char('o') => Action::Go(Screen::Overview),
         KeyCode::Char('R') => Action::Go(Screen::Runs),
+        KeyCode::Char('A') => Action::Go(Screen::AuditLog),
+        KeyCode::Char('l') => Action::RequestLog,
         KeyCode::Char('n') => Action::NextMove,
         _ => Action::Ignored,
     }
@@ -42,22 +44,26 @@ pub struct HintContext {
     pub approvable: bool,
     /// The shown run is a landed live run, so a rollback run may be asked for.
     pub rollback_offered: bool,
+    /// The step 03 form targets the embedded sandbox, so its demo credentials may be filled.
+    pub demo_fill: bool,
 }
 
 /// The few hints the status bar has room for.
 pub fn hints(screen: Screen, ctx: HintContext) -> Vec<Hint> {
     let mut hints: Vec<Hint> = match screen {
-        Screen::Overview => vec![("Enter", "next move"), ("1-5", "steps")],
+        Screen::Overview => vec![("Enter", "next move"), ("1-5", "steps"), ("A", "audit")],
         Screen::Instance | Screen::User => vec![("v", "validate")],
+        Screen::Fields if ctx.demo_fill => vec![("^D", "demo password"), ("^S", "save")],
         Screen::Fields => vec![("Tab", "next field"), ("^S", "save")],
         Screen::Configure => vec![("Enter", "validate+sync"), ("v", "validate"), ("s", "sync")],
         Screen::Sample if ctx.typing => vec![("Tab", "field"), ("^P", "preview")],
         Screen::Sample => vec![("p", "dry run preview"), ("L", "live")],
         Screen::Preview if ctx.approvable => vec![("a", "approve"), ("r", "reject")],
         Screen::Preview | Screen::Audit => vec![("↑↓", "scroll")],
-        Screen::Evidence if ctx.live_offered => vec![("L", "go live"), ("A", "audit")],
-        Screen::Evidence if ctx.rollback_offered => vec![("B", "roll back"), ("A", "audit")],
-        Screen::Evidence => vec![("A", "audit")],
+        Screen::Evidence if ctx.live_offered => vec![("L", "go live"), ("x", "export")],
+        Screen::Evidence if ctx.rollback_offered => vec![("B", "roll back"), ("x", "export")],
+        Screen::Evidence => vec![("x", "export"), ("A", "audit")],
+        Screen::AuditLog => vec![("↑↓", "scroll"), ("v", "verify")],
         Screen::Runs => vec![("Enter", "open")],
     };
     if !ctx.typing {
@@ -79,7 +85,7 @@ pub fn help(screen: Screen) -> Vec<(&'static str, Vec<Hint>)> {
     ]
 }
 
-const EVERYWHERE: [Hint; 11] = [
+const EVERYWHERE: [Hint; 13] = [
     ("? or F1", "show this help (Esc closes it)"),
     ("Esc", "cancel the running task; else go back"),
     (
@@ -90,12 +96,21 @@ const EVERYWHERE: [Hint; 11] = [
     ("n", "go to the next move"),
     ("1 … 5", "open onboarding step 01 … 05"),
     ("R", "list every governed run"),
+    (
+        "A",
+        "the audit log: every event, and whether the chain is intact",
+    ),
+    (
+        "l",
+        "the request log: every call made to the instance, newest first",
+    ),
     ("↑ ↓ PgUp PgDn", "scroll (also j k, Home End)"),
     ("q", "quit (asks first while a write is executing)"),
     ("Ctrl-C", "quit"),
     (
         "the status bar",
-        "always names the target and the mode: DRY RUN or LIVE",
+        "always names the target and the mode (DRY RUN or LIVE), and says PRODUCTION when \
+         the target is not a sandbox",
     ),
 ];
 
@@ -121,7 +136,14 @@ fn screen_keys(screen: Screen) -> &'static [Hint] {
         Screen::Fields => &[
             ("Tab ↓ / Shift-Tab ↑", "move between fields"),
             ("Enter", "next field; on [Save] saves"),
-            ("Space", "toggle the sandbox box"),
+            (
+                "Space ← →",
+                "switch the auth method; toggle the sandbox box",
+            ),
+            (
+                "Ctrl-D",
+                "sandbox only: fill the demo password (and OAuth client) of the embedded sandbox",
+            ),
             ("Ctrl-S", "save the connector"),
         ],
         Screen::Configure => &[
@@ -158,10 +180,19 @@ fn screen_keys(screen: Screen) -> &'static [Hint] {
                 "after a verified dry run: preview the same change LIVE",
             ),
             ("A", "the audit events of this run"),
+            (
+                "x",
+                "export the evidence pack (Markdown + JSON) next to the database",
+            ),
             ("B", "after a live run: preview its linked rollback run"),
             ("C", "reconcile a run a stopped process left executing"),
         ],
         Screen::Audit => &[("↑ ↓ PgUp PgDn", "scroll the events")],
+        Screen::AuditLog => &[
+            ("↑ ↓ PgUp PgDn", "scroll; only the visible events are read"),
+            ("Home End", "newest / oldest event"),
+            ("v", "walk the whole chain again"),
+        ],
         Screen::Runs => &[("↑ ↓", "pick a run"), ("Enter", "open its evidence")],
     }
 }

@@ -2,14 +2,16 @@
 //! and the jobs the app asks them to do.
 
 use std::fmt;
+use std::path::PathBuf;
 
-use crate::domain::connector::ConnectPayload;
+use crate::domain::connector::{AuthKind, ConnectPayload};
 use crate::domain::incident::Record;
 use crate::domain::metadata::TableMetadata;
 use crate::domain::onboarding::{Step, ValidationReport};
 use crate::domain::preview::{CloseRequest, Preview};
 use crate::domain::run::{Approval, GovernedRun, RunMode};
-use crate::store::{Artifact, AuditEvent};
+use crate::servicenow::{LoggedRequest, Progress};
+use crate::store::{Artifact, AuditEvent, ChainReport};
 
 /// Names one background task for as long as it runs.
 pub type TaskId = u64;
@@ -21,6 +23,8 @@ pub enum Message {
     Data(Box<Data>),
     /// What a running task is doing now, in words.
     Progress { task: TaskId, text: String },
+    /// How far a running task's reads are: pages loaded, or a wait before a retry.
+    Remote { task: TaskId, progress: Progress },
     /// A task ended: fine, failed, or cancelled.
     Finished {
         task: TaskId,
@@ -49,8 +53,47 @@ pub enum Data {
     Rejected(GovernedRun),
     Executed(ExecutionView),
     Runs(Vec<RunRow>),
+    /// A run's evidence, to show now.
     Detail(Box<EvidenceData>),
+    /// A run's evidence again, after something was added; shown only where it already is.
+    DetailUpdate(Box<EvidenceData>),
     SandboxReset,
+    /// The calls made to the instance so far, oldest first.
+    RequestLog(Vec<LoggedRequest>),
+    /// Where the saved password is kept and whether this process can read it.
+    Credential(Option<CredentialView>),
+    Exported(ExportView),
+    AuditPage(AuditPage),
+    AuditVerified(ChainReport),
+}
+
+/// Where the password is kept, as `Workspace::credential_status` found it (never the secret).
+#[derive(Clone, Debug)]
+pub struct CredentialView {
+    /// The store in words.
+    pub store: String,
+    pub persists: bool,
+    pub readable: bool,
+    /// Why this process cannot read it, when it cannot.
+    pub problem: Option<String>,
+}
+
+/// An evidence pack written to disk.
+#[derive(Clone, Debug)]
+pub struct ExportView {
+    pub run_id: String,
+    pub markdown: PathBuf,
+    pub json: PathBuf,
+    pub chain_head: String,
+}
+
+/// One page of the whole audit log, newest first, and how many events there are.
+#[derive(Clone, Debug)]
+pub struct AuditPage {
+    /// The position of the first row, counted from the newest event.
+    pub offset: u64,
+    pub events: Vec<AuditEvent>,
+    pub total: u64,
 }
 
 /// The overview's facts, as the workspace computed them from storage.
@@ -92,6 +135,9 @@ pub struct SavedSettings {
     pub username: String,
     pub allowed_fields: Vec<String>,
     pub is_sandbox: bool,
+    pub auth: AuthKind,
+    /// The OAuth application's client id; empty with basic auth.
+    pub oauth_client_id: String,
 }
 
 /// What saving the connector did with the password.
@@ -153,7 +199,10 @@ impl TaskError {
 
     /// The task was cancelled by the operator.
     pub fn cancelled() -> Self {
-        Self::new("cancelled", "cancelled: nothing more was sent")
+        Self::new(
+            "cancelled",
+            "cancelled: nothing was written to the instance",
+        )
     }
 
     /// Whether the operator cancelled the task (not worth a notice of its own).
@@ -199,6 +248,19 @@ pub enum Job {
     /// Settle a run that a stopped process left executing.
     Reconcile(String),
     ResetSandbox,
+    /// Read the calls made to the instance so far.
+    RequestLog,
+    /// Check where the password is kept and whether this process can read it.
+    Credential,
+    /// Write a run's evidence pack next to the database.
+    ExportEvidence(String),
+    /// Read one page of the whole audit log, newest first.
+    AuditPage {
+        offset: u64,
+        limit: u64,
+    },
+    /// Walk the whole audit chain.
+    VerifyAudit,
 }
 
 impl Job {
@@ -221,11 +283,48 @@ impl Job {
             Self::PreviewRollback(id) => format!("previewing the rollback of run {id}"),
             Self::Reconcile(id) => format!("reconciling run {id} with the instance"),
             Self::ResetSandbox => "resetting the sandbox story".to_owned(),
+            Self::RequestLog => "reading the request log".to_owned(),
+            Self::Credential => "checking the password store".to_owned(),
+            Self::ExportEvidence(id) => format!("exporting the evidence of run {id}"),
+            Self::AuditPage { .. } => "reading audit events".to_owned(),
+            Self::VerifyAudit => "verifying the audit chain".to_owned(),
         }
+    }
+
+    /// Whether the job only reads local storage and ends at once: Esc passes over it (and goes
+    /// back) instead of cancelling it, since stopping it gains nothing.
+    pub fn is_quick_read(&self) -> bool {
+        matches!(
+            self,
+            Self::Refresh
+                | Self::Credential
+                | Self::Runs
+                | Self::RunDetail(_)
+                | Self::RequestLog
+                | Self::AuditPage { .. }
+        )
+    }
+
+    /// Whether the job talks to the instance, so its reads report progress and honour Esc.
+    pub fn uses_network(&self) -> bool {
+        matches!(
+            self,
+            Self::Validate
+                | Self::Sync
+                | Self::ValidateAndSync
+                | Self::ReadRecord(_)
+                | Self::Preview(..)
+                | Self::ApproveAndExecute { .. }
+                | Self::PreviewRollback(_)
+                | Self::Reconcile(_)
+                | Self::ResetSandbox
+        )
     }
 
     /// Whether Esc may stop it. An execution is not cancellable: once a write is sent,
     /// stopping early would leave its outcome unrecorded, so the app waits for the read-back.
+    /// Quick local writes (save, reject, export) are not either, so that a cancel notice's
+    /// "nothing was written" is always true.
     pub fn cancellable(&self) -> bool {
         !matches!(
             self,
@@ -233,6 +332,8 @@ impl Job {
                 | Self::Reconcile(_)
                 | Self::Connect(_)
                 | Self::ResetSandbox
+                | Self::Reject { .. }
+                | Self::ExportEvidence(_)
         )
     }
 }

@@ -1,7 +1,7 @@
 //! The only file that calls the workspace: it runs each job in a background task and sends
 //! what it learned back as messages. It also holds the entry point `run`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 
@@ -9,14 +9,14 @@ use super::app::App;
 use super::event_loop;
 use super::jobs::{Outbox, Runner};
 use super::message::{
-    Data, EvidenceData, ExecutionView, GoLiveItem, Job, OverviewData, RunRow, SaveNote,
-    SavedSettings, TaskError,
+    AuditPage, CredentialView, Data, EvidenceData, ExecutionView, ExportView, GoLiveItem, Job,
+    OverviewData, RunRow, SaveNote, SavedSettings, TaskError, TaskId,
 };
 use super::terminal::{self, TerminalGuard};
 use super::theme::Theme;
-use crate::domain::connector::{InstanceTarget, SANDBOX_WORD};
+use crate::domain::connector::{Auth, AuthKind, InstanceTarget, SANDBOX_WORD};
 use crate::domain::run::RunMode;
-use crate::workspace::{Execution, INCIDENT, Workspace, WorkspaceError, is_interrupted};
+use crate::workspace::{Execution, INCIDENT, Observer, Workspace, WorkspaceError, is_interrupted};
 
 type Result<T> = std::result::Result<T, WorkspaceError>;
 
@@ -41,28 +41,88 @@ impl App {
 
     /// The app over a workspace with a chosen theme.
     pub fn with_theme(workspace: Arc<Workspace>, theme: Theme) -> Self {
-        Self::with_runner(Arc::new(WorkspaceRunner { workspace }), theme)
+        let runner = WorkspaceRunner {
+            workspace,
+            watchers: Arc::default(),
+        };
+        let mut app = Self::with_runner(Arc::new(runner), theme);
+        app.start(Job::Credential);
+        app
     }
 }
+
+/// The observers of the network jobs that run now, oldest first; the newest one is installed.
+type Watchers = Arc<Mutex<Vec<(TaskId, Observer)>>>;
 
 /// Runs jobs against one workspace.
 struct WorkspaceRunner {
     workspace: Arc<Workspace>,
+    watchers: Watchers,
 }
 
 impl Runner for WorkspaceRunner {
     fn run(&self, job: Job, out: Outbox) -> BoxFuture<'static, std::result::Result<(), TaskError>> {
         let workspace = Arc::clone(&self.workspace);
+        let watch = job
+            .uses_network()
+            .then(|| Watch::start(&workspace, &self.watchers, &out));
         Box::pin(async move {
-            perform(&workspace, job, &out)
-                .await
-                .map_err(|e| task_error(&e))
+            let result = perform(&workspace, job, &out).await;
+            drop(watch);
+            result.map_err(|e| task_error(&e))
         })
+    }
+}
+
+/// A network job's observer: installed when the job starts, taken out when it ends, however it
+/// ends (a cancelled job's future is dropped, and so is its watch).
+///
+/// The workspace holds one observer, so while two network jobs overlap the newer one's sink and
+/// token also serve the older one's next reads; when the newer ends, the older's comes back.
+struct Watch {
+    workspace: Arc<Workspace>,
+    watchers: Watchers,
+    task: TaskId,
+    out: Outbox,
+}
+
+impl Watch {
+    fn start(workspace: &Arc<Workspace>, watchers: &Watchers, out: &Outbox) -> Self {
+        let observer = Observer {
+            progress: Some(out.progress_sink()),
+            cancel: Some(out.cancel_token()),
+        };
+        let mut list = watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        list.push((out.task(), observer.clone()));
+        workspace.observe(observer);
+        Self {
+            workspace: Arc::clone(workspace),
+            watchers: Arc::clone(watchers),
+            task: out.task(),
+            out: out.clone(),
+        }
+    }
+}
+
+impl Drop for Watch {
+    /// Puts back the observer of the newest job still running, and sends the request log, which
+    /// this job's calls have just grown.
+    fn drop(&mut self) {
+        let mut list = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+        list.retain(|(task, _)| *task != self.task);
+        let next = list.last().map(|(_, o)| o.clone()).unwrap_or_default();
+        self.workspace.observe(next);
+        drop(list);
+        self.out
+            .send(Data::RequestLog(self.workspace.request_log()));
     }
 }
 
 /// The error in words for the screen; the CLI wording of one error is replaced by keys.
 fn task_error(error: &WorkspaceError) -> TaskError {
+    if error.kind() == "cancelled" {
+        return TaskError::cancelled();
+    }
     let message = match error {
         WorkspaceError::NeedsDryRun => "a live run needs a verified dry run of the same change \
             first: press p on the sample screen, approve the dry run, then press L"
@@ -75,7 +135,7 @@ fn task_error(error: &WorkspaceError) -> TaskError {
     TaskError::new(error.kind(), message)
 }
 
-async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
+async fn perform(ws: &Arc<Workspace>, job: Job, out: &Outbox) -> Result<()> {
     match job {
         Job::Refresh => refresh(ws, out),
         Job::Connect(payload) => {
@@ -86,6 +146,8 @@ async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
                 secret_store,
                 note: outcome.secret_note,
             }));
+            out.send(Data::RequestLog(ws.request_log()));
+            credential(ws, out)?;
             refresh(ws, out)
         }
         Job::Validate => validate(ws, out).await,
@@ -149,7 +211,71 @@ async fn perform(ws: &Workspace, job: Job, out: &Outbox) -> Result<()> {
             ));
             refresh(ws, out)
         }
+        other => perform_local(ws, other, out).await,
     }
+}
+
+/// The jobs that read or write only local files: logs, evidence packs and the audit chain.
+async fn perform_local(ws: &Arc<Workspace>, job: Job, out: &Outbox) -> Result<()> {
+    match job {
+        Job::RequestLog => out.send(Data::RequestLog(ws.request_log())),
+        Job::Credential => credential(ws, out)?,
+        Job::ExportEvidence(run_id) => {
+            let dir = ws
+                .db_path()
+                .parent()
+                .map_or_else(|| "evidence".into(), |p| p.join("evidence"));
+            let pack = ws.export_evidence(&run_id, &dir)?;
+            out.send(Data::DetailUpdate(Box::new(detail(ws, &run_id)?)));
+            out.send(Data::Exported(ExportView {
+                run_id: pack.run_id,
+                markdown: pack.markdown,
+                json: pack.json,
+                chain_head: pack.chain_head,
+            }));
+        }
+        Job::AuditPage { offset, limit } => {
+            // One short lock for both reads, so the count and the page agree.
+            let page = {
+                let store = ws.store();
+                AuditPage {
+                    offset,
+                    total: store.audit_count()?,
+                    events: store.audit_page(offset, limit)?,
+                }
+            };
+            out.send(Data::AuditPage(page));
+        }
+        Job::VerifyAudit => {
+            // The walk reads every event: it runs off the async workers.
+            let owned = Arc::clone(ws);
+            let report = tokio::task::spawn_blocking(move || owned.verify_audit())
+                .await
+                .map_err(|e| WorkspaceError::Refused(format!("the audit check stopped: {e}")))??;
+            out.send(Data::AuditVerified(report));
+        }
+        other => {
+            let text = format!("{} is not a local job", other.label());
+            return Err(WorkspaceError::Refused(text));
+        }
+    }
+    Ok(())
+}
+
+/// Sends where the password is kept; nothing when no connector is saved.
+fn credential(ws: &Workspace, out: &Outbox) -> Result<()> {
+    let view = match ws.credential_status() {
+        Ok(status) => Some(CredentialView {
+            store: status.store_description,
+            persists: status.persists,
+            readable: status.readable,
+            problem: status.problem,
+        }),
+        Err(WorkspaceError::NotConnected) => None,
+        Err(error) => return Err(error),
+    };
+    out.send(Data::Credential(view));
+    Ok(())
 }
 
 /// Sends the stored progress, the saved settings and the synced metadata.
@@ -173,6 +299,14 @@ fn refresh(ws: &Workspace, out: &Outbox) -> Result<()> {
             allowed_fields: settings.allowed_fields(INCIDENT),
             username: settings.username,
             is_sandbox: settings.is_sandbox,
+            auth: match &settings.auth {
+                Auth::Basic => AuthKind::Basic,
+                Auth::OAuth { .. } => AuthKind::OAuth,
+            },
+            oauth_client_id: match settings.auth {
+                Auth::Basic => String::new(),
+                Auth::OAuth { client_id } => client_id,
+            },
         }),
         Err(WorkspaceError::NotConnected) => None,
         Err(error) => return Err(error),

@@ -140,6 +140,12 @@ impl Theme {
             .add_modifier(Modifier::BOLD)
     }
 
+    /// The PRODUCTION badge: reverse video in both palettes, so it reads without colour.
+    pub fn production(self) -> Style {
+        self.paint(Style::new().fg(Color::Red).bg(Color::White))
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    }
+
     /// The mode banner for a live write: loud on purpose.
     pub fn live(self) -> Style {
         if self.colour {

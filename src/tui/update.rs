@@ -2,7 +2,7 @@
 
 use super::action::Notice;
 use super::app::App;
-use super::message::Data;
+use super::message::{Data, EvidenceData, ExportView};
 use super::screens::Screen;
 use super::screens::evidence::EvidenceView;
 use super::screens::preview::PreviewView;
@@ -70,22 +70,70 @@ impl App {
             }
             Data::Runs(runs) => self.facts.runs = runs,
             Data::Detail(detail) => {
-                self.evidence = Some(EvidenceView::new(*detail, self.theme));
+                self.detail(*detail);
                 self.show_run_screen(Screen::Evidence);
+            }
+            Data::DetailUpdate(detail) => {
+                if self.shows_run(&detail.run.id) {
+                    self.detail(*detail);
+                }
             }
             Data::SandboxReset => {
                 self.notice = Some(Notice::info(
                     "sandbox reset: INC-42 is back to its open story",
                 ));
             }
+            Data::RequestLog(log) => self.facts.request_log = log,
+            Data::Credential(view) => self.facts.credential = view,
+            Data::Exported(pack) => self.exported(pack),
+            Data::AuditPage(page) => {
+                if let Some(job) = self.audit_log.apply_page(page) {
+                    self.tasks.start(job);
+                }
+            }
+            Data::AuditVerified(report) => self.audit_log.verified = Some(report),
         }
     }
 
-    fn saved(&mut self, note: super::message::SaveNote) {
-        let mut text = format!("saved {}; password in {}", note.instance, note.secret_store);
-        if !note.note.is_empty() {
-            text = format!("{text} ({})", note.note);
+    /// Holds a run's evidence; the same run again keeps its place and its export.
+    fn detail(&mut self, detail: EvidenceData) {
+        let old = self
+            .evidence
+            .take()
+            .filter(|old| old.data.run.id == detail.run.id);
+        let mut view = EvidenceView::new(detail, self.theme);
+        if let Some(old) = old {
+            view.keep_place(old, self.theme);
         }
+        self.evidence = Some(view);
+    }
+
+    fn exported(&mut self, pack: ExportView) {
+        let text = format!(
+            "evidence of run {} written to {}",
+            pack.run_id,
+            pack.markdown.parent().unwrap_or(&pack.markdown).display()
+        );
+        self.notice = Some(Notice::info(text));
+        let theme = self.theme;
+        if let Some(view) = self.evidence.as_mut()
+            && view.data.run.id == pack.run_id
+        {
+            view.set_exported(pack, theme);
+        }
+    }
+
+    fn shows_run(&self, run_id: &str) -> bool {
+        self.evidence
+            .as_ref()
+            .is_some_and(|e| e.data.run.id == run_id)
+    }
+
+    fn saved(&mut self, note: super::message::SaveNote) {
+        let text = format!(
+            "saved {}; password kept in {}",
+            note.instance, note.secret_store
+        );
         self.notice = Some(Notice::info(text));
         self.facts.saved = Some(note);
         self.fields.forget_secret();

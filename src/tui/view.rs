@@ -10,7 +10,7 @@ use super::app::{App, Overlay};
 use super::keymap::{self, HintContext};
 use super::screens::evidence::EvidenceView;
 use super::screens::preview::PreviewView;
-use super::screens::{self, Screen, configure, help, instance, overview, user};
+use super::screens::{self, Screen, configure, help, instance, overview, request_log, user};
 use super::widgets::sanitize::one_line;
 use super::widgets::spinner;
 use super::widgets::status_bar::StatusBar;
@@ -29,7 +29,8 @@ impl App {
             screens::render_too_small(area, buf, self.theme);
             return;
         }
-        let frame = screens::Frame::split(area);
+        let progress = self.tasks.newest().is_some_and(|t| t.remote.is_some());
+        let frame = screens::Frame::split(area, if progress { 2 } else { 1 });
         screens::render_header(frame.header, buf, self.screen(), self.theme);
         self.render_body(frame.body, buf);
         self.render_notice(frame.notice, buf);
@@ -63,6 +64,7 @@ impl App {
                     screens::audit::render(area, buf, &mut view.audit_doc, &mut view.audit_scroll);
                 }
             }
+            Screen::AuditLog => self.audit_log.render(area, buf, theme),
             Screen::Runs => self.runs.render(area, buf, &self.facts.runs, theme),
         }
         if let Some(stored) = self.text_scroll(screen) {
@@ -70,15 +72,26 @@ impl App {
         }
     }
 
-    /// The line above the status bar: a spinner with what runs, else the last notice.
+    /// The rows above the status bar: a spinner with what runs (and, under it, how far its
+    /// reads are), else the last notice.
     fn render_notice(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
         let theme = self.theme;
         let line = if let Some(task) = self.tasks.newest() {
-            let cancel = if task.cancellable {
-                " (Esc cancels)"
-            } else {
-                " (cannot be cancelled)"
+            let cancel = match (task.cancellable, task.quick) {
+                (_, true) => "",
+                (true, false) => " (Esc cancels)",
+                (false, false) => " (cannot be cancelled)",
             };
+            if let Some(remote) = task.remote.as_ref().filter(|_| area.height > 1) {
+                let progress = Line::from(vec![
+                    Span::raw("   "),
+                    Span::styled(one_line(&remote.line(self.now)), theme.info()),
+                ]);
+                buf.set_line(area.x, area.y + 1, &progress, area.width);
+            }
             Line::from(vec![
                 Span::styled(format!(" {} ", spinner(self.tick)), theme.key()),
                 Span::raw(format!("{}…", one_line(&task.label))),
@@ -110,10 +123,19 @@ impl App {
             target,
             mode: mode.banner(),
             live: mode == RunMode::Live,
+            production: self.shows_production(),
             hints: &hints,
             theme: self.theme,
         };
         ratatui::widgets::Widget::render(&bar, area, buf);
+    }
+
+    /// Whether the target in view is not a sandbox: the saved one, or the shown preview's.
+    fn shows_production(&self) -> bool {
+        match self.screen() {
+            Screen::Preview => self.preview.as_ref().is_some_and(|p| !p.preview.is_sandbox),
+            _ => self.facts.is_production(),
+        }
     }
 
     fn hint_context(&self) -> HintContext {
@@ -133,6 +155,7 @@ impl App {
                 .as_ref()
                 .is_some_and(EvidenceView::rollback_offered),
             approvable: self.preview.as_ref().is_some_and(PreviewView::approvable),
+            demo_fill: self.fields.targets_sandbox(),
         }
     }
 
@@ -144,6 +167,9 @@ impl App {
             Some(Overlay::Approve(form)) => form.render(area, buf, theme),
             Some(Overlay::Reject(form)) => form.render(area, buf, theme),
             Some(Overlay::ConfirmQuit) => help::render_quit(area, buf, theme),
+            Some(Overlay::RequestLog(scroll)) => {
+                request_log::render(area, buf, &self.facts.request_log, scroll, theme);
+            }
             None => {}
         }
     }

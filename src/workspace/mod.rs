@@ -49,7 +49,7 @@ pub struct Workspace {
     timeout: Duration,
     actor: String,
     /// Tells this workspace's credentials apart from another database's for the same user.
-    workspace_id: String,
+    credential_scope: String,
 }
 
 /// Who watches network work: a sink for "loaded n of total" and retry countdowns, and the
@@ -119,20 +119,20 @@ impl Workspace {
             observer: Mutex::new(Observer::default()),
             timeout: Duration::from_secs(20),
             actor: format!("{user}@{host}"),
-            workspace_id: workspace_id(db),
+            credential_scope: credential_scope(db),
         }))
     }
 
     /// The credential-store account of a connector's password in this workspace.
     fn account(&self, settings: &ConnectorSettings) -> String {
         let account = secrets::account(&settings.instance.label(), &settings.username);
-        format!("{account}#{}", self.workspace_id)
+        format!("{account}#{}", self.credential_scope)
     }
 
     /// The credential-store account of an OAuth client secret in this workspace.
     fn oauth_account(&self, settings: &ConnectorSettings, client_id: &str) -> String {
         let account = secrets::oauth_account(&settings.instance.label(), client_id);
-        format!("{account}#{}", self.workspace_id)
+        format!("{account}#{}", self.credential_scope)
     }
 
     /// The local store; held only for short, synchronous work.
@@ -472,7 +472,7 @@ impl Workspace {
 }
 
 /// A short, stable id of the database a workspace lives in.
-fn workspace_id(db: &Path) -> String {
+fn credential_scope(db: &Path) -> String {
     use sha2::Digest as _;
     let absolute = std::path::absolute(db).unwrap_or_else(|_| db.to_owned());
     hex::encode(&sha2::Sha256::digest(absolute.to_string_lossy().as_bytes())[..4])

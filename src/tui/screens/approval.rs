@@ -204,11 +204,6 @@ fn facts(view: &PreviewView, theme: Theme) -> Vec<Line<'static>> {
     let preview = &view.preview;
     let (user, host, ssh) = Approval::identity();
     let via = if ssh { " over SSH" } else { "" };
-    let target = if preview.is_sandbox {
-        Span::styled("(sandbox)", theme.pass())
-    } else {
-        Span::styled("PRODUCTION instance: real records change", theme.fail())
-    };
     let sends: Vec<String> = preview
         .sendable_writes()
         .into_iter()
@@ -218,19 +213,30 @@ fn facts(view: &PreviewView, theme: Theme) -> Vec<Line<'static>> {
         RunMode::DryRun => "Approving runs the simulation: nothing is written.".to_owned(),
         RunMode::Live => format!("Approving WRITES {} now.", sends.join(", ")),
     };
-    vec![
-        Line::from(vec![
-            Span::raw(format!(
-                "Record {} on {} ",
-                one_line(&preview.number),
-                one_line(&preview.target)
-            )),
-            target,
-        ]),
+    let record = format!(
+        "Record {} on {} ",
+        one_line(&preview.number),
+        one_line(&preview.target)
+    );
+    let mut lines = Vec::new();
+    if preview.is_sandbox {
+        lines.push(Line::from(vec![
+            Span::raw(record),
+            Span::styled("(sandbox)", theme.pass()),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            Span::styled(" PRODUCTION ", theme.production()),
+            Span::styled(" real records change on this instance", theme.fail()),
+        ]));
+        lines.push(Line::raw(record));
+    }
+    lines.extend([
         Line::styled(consequence, theme.heading()),
         Line::styled(format!("Digest {}", view.run.digest), theme.dim()),
         Line::styled(format!("Approver {user}@{host}{via}"), theme.dim()),
-    ]
+    ]);
+    lines
 }
 
 /// The reject modal: a reason, then the run is closed without sending anything.

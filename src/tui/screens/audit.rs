@@ -12,10 +12,17 @@ use crate::tui::widgets::sanitize::{one_line, pad, truncate};
 /// Builds the list once per run.
 pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
     let mut doc = Doc::new();
-    doc.push(Line::styled(
-        format!("Audit events of run {}", data.run.id),
-        theme.heading(),
-    ));
+    doc.push_hanging(
+        2,
+        Line::from(vec![
+            Span::styled(
+                format!("Audit events of run {}  ", data.run.id),
+                theme.heading(),
+            ),
+            Span::styled("A", theme.key()),
+            Span::styled(" again lists every event of every run", theme.dim()),
+        ]),
+    );
     doc.push(Line::styled(
         format!(
             "  {}{}{}{}",
@@ -47,7 +54,7 @@ pub fn build(data: &EvidenceData, theme: Theme) -> Doc {
 
 /// The detail of an event in one short line: scalar fields as `key=value`, nested ones sized.
 /// The full detail stays in the store and in the evidence export.
-fn summary(detail: &serde_json::Value) -> String {
+pub(crate) fn summary(detail: &serde_json::Value) -> String {
     use serde_json::Value;
     let Value::Object(fields) = detail else {
         return truncate(&one_line(&detail.to_string()), 80);

@@ -73,7 +73,7 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
 
 fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
     doc.push(Line::styled("Connection", theme.heading()));
-    let Some(target) = facts.target_label() else {
+    if facts.target_label().is_none() {
         doc.push_hanging(
             8,
             check_line(
@@ -83,20 +83,8 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
             ),
         );
         return;
-    };
-    let store = facts
-        .overview
-        .as_ref()
-        .and_then(|o| o.secret_store.clone())
-        .unwrap_or_default();
-    doc.push_hanging(
-        8,
-        check_line(
-            Outcome::Pass,
-            &format!("saved: {target}; password in {store}"),
-            theme,
-        ),
-    );
+    }
+    super::fields_view::password_store(doc, facts, theme);
     let first_step = facts
         .overview
         .as_ref()

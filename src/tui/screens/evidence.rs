@@ -12,7 +12,7 @@ use crate::domain::incident::Record;
 use crate::domain::preview::{ChangeKind, CloseRequest, Preview};
 use crate::domain::run::{GovernedRun, RunMode, RunState};
 use crate::tui::action::{Action, Notice};
-use crate::tui::message::{EvidenceData, Job};
+use crate::tui::message::{EvidenceData, ExportView, Job};
 use crate::tui::screens::Screen;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::doc::{Doc, Scroll};
@@ -26,12 +26,14 @@ pub struct EvidenceView {
     pub scroll: Scroll,
     pub audit_doc: Doc,
     pub audit_scroll: Scroll,
+    /// Where this run's evidence pack was written, once exported.
+    pub exported: Option<ExportView>,
 }
 
 impl EvidenceView {
     /// Builds the evidence and audit documents once per run.
     pub fn new(data: EvidenceData, theme: Theme) -> Self {
-        let doc = build(&data, theme);
+        let doc = build(&data, None, theme);
         let audit_doc = audit::build(&data, theme);
         Self {
             data,
@@ -39,7 +41,23 @@ impl EvidenceView {
             scroll: Scroll::default(),
             audit_doc,
             audit_scroll: Scroll::default(),
+            exported: None,
         }
+    }
+
+    /// Keeps the scroll positions and the export of the view this one replaces.
+    pub fn keep_place(&mut self, old: Self, theme: Theme) {
+        self.scroll = old.scroll;
+        self.audit_scroll = old.audit_scroll;
+        if let Some(pack) = old.exported {
+            self.set_exported(pack, theme);
+        }
+    }
+
+    /// Shows where the evidence pack went.
+    pub fn set_exported(&mut self, pack: ExportView, theme: Theme) {
+        self.exported = Some(pack);
+        self.doc = build(&self.data, self.exported.as_ref(), theme);
     }
 
     /// Whether this run is a verified dry run, so the same change may be previewed live.
@@ -76,6 +94,7 @@ impl EvidenceView {
                 "live is offered after a verified dry run of the same change; this run is not one",
             )),
             KeyCode::Char('A') => Action::Go(Screen::Audit),
+            KeyCode::Char('x') => Action::Start(Job::ExportEvidence(self.data.run.id.clone())),
             KeyCode::Char('B') if self.rollback_offered() => {
                 Action::Start(Job::PreviewRollback(self.data.run.id.clone()))
             }
@@ -119,9 +138,10 @@ pub fn request_of(preview: &Preview) -> CloseRequest {
     }
 }
 
-fn build(data: &EvidenceData, theme: Theme) -> Doc {
+fn build(data: &EvidenceData, exported: Option<&ExportView>, theme: Theme) -> Doc {
     let mut doc = Doc::new();
     header(&mut doc, &data.run, theme);
+    export(&mut doc, exported, theme);
     if data.interrupted {
         doc.push_hanging(
             2,
@@ -179,6 +199,41 @@ fn build(data: &EvidenceData, theme: Theme) -> Doc {
         ]));
     }
     doc
+}
+
+/// Where the pack went, or the key that writes it.
+fn export(doc: &mut Doc, exported: Option<&ExportView>, theme: Theme) {
+    let Some(pack) = exported else {
+        doc.push_hanging(
+            2,
+            Line::from(vec![
+                Span::styled("x", theme.key()),
+                Span::styled(
+                    " exports this evidence (Markdown and JSON) next to the database",
+                    theme.dim(),
+                ),
+            ]),
+        );
+        return;
+    };
+    doc.push(Line::styled("Exported evidence pack", theme.heading()));
+    for (what, path) in [("Markdown", &pack.markdown), ("JSON", &pack.json)] {
+        let path = one_line(&path.display().to_string());
+        doc.push_hanging(
+            12,
+            Line::from(vec![
+                Span::styled(format!("  {what:<10}"), theme.dim()),
+                Span::raw(path),
+            ]),
+        );
+    }
+    doc.push_hanging(
+        12,
+        Line::from(vec![
+            Span::styled("  chain head ", theme.dim()),
+            Span::raw(one_line(&pack.chain_head)),
+        ]),
+    );
 }
 
 fn header(doc: &mut Doc, run: &GovernedRun, theme: Theme) {
@@ -281,8 +336,8 @@ fn simulation(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
         .into_iter()
         .flatten()
     {
-        doc.push_prefixed(
-            Span::raw("    • "),
+        doc.push_bullet(
+            4,
             vec![Span::raw(one_line(rule.as_str().unwrap_or_default()))],
         );
     }

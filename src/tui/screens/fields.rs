@@ -1,38 +1,59 @@
 //! Step 03 collect-fields: the connector form. Problems are shown inline under the field they
-//! name; the password is masked and never drawn; Esc leaves even while the form is invalid.
+//! name; secrets are masked and never drawn; Esc leaves even while the form is invalid. On the
+//! embedded sandbox the demo user is prefilled and one key fills its demo secrets.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
 
-use super::instance::intro;
 use crate::domain::connector::{
-    ConnectPayload, FieldProblem, InstanceTarget, ManagedObject, SANDBOX_WORD,
+    AuthKind, ConnectPayload, FieldProblem, InstanceTarget, ManagedObject, SANDBOX_WORD,
     normalise_instance_url,
 };
+use crate::sandbox::{
+    INTEGRATION_PASSWORD, INTEGRATION_USER, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET,
+};
 use crate::tui::action::{Action, Notice};
-use crate::tui::app::Facts;
 use crate::tui::message::{Job, SavedSettings};
-use crate::tui::theme::Theme;
-use crate::tui::widgets::doc::Doc;
 use crate::tui::widgets::text_input::TextInput;
 
-/// The labels of the four text inputs, in focus order.
-pub const LABELS: [&str; 4] = ["Instance URL", "Username", "Password", "Allowed fields"];
-const TOGGLE: usize = 4;
-const SAVE: usize = 5;
-const FOCUS_STOPS: usize = 6;
+/// The labels of the text inputs, by index.
+pub const LABELS: [&str; 6] = [
+    "Instance URL",
+    "Username",
+    "Password",
+    "OAuth client id",
+    "OAuth client secret",
+    "Allowed fields",
+];
+pub(super) const URL: usize = 0;
+pub(super) const USER: usize = 1;
+pub(super) const PASSWORD: usize = 2;
+pub(super) const OAUTH_ID: usize = 3;
+pub(super) const OAUTH_SECRET: usize = 4;
+pub(super) const FIELDS: usize = 5;
 const DEFAULT_FIELDS: &str = "state, close_notes, close_code, work_notes";
-const LABEL_WIDTH: u16 = 17;
+
+/// A place the focus can rest on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stop {
+    Input(usize),
+    Auth,
+    Sandbox,
+    Save,
+}
 
 /// The state of the step 03 form.
 pub struct FieldsForm {
-    inputs: [TextInput; 4],
-    sandbox: bool,
-    focus: usize,
-    problems: Vec<FieldProblem>,
+    pub(super) inputs: [TextInput; 6],
+    pub(super) auth: AuthKind,
+    pub(super) sandbox: bool,
+    pub(super) focus: Stop,
+    pub(super) problems: Vec<FieldProblem>,
     touched: bool,
+    /// The username holds the sandbox's demo user because the target is the sandbox, not
+    /// because the operator typed it.
+    user_prefilled: bool,
+    /// The secrets hold the sandbox's demo values (Ctrl-D), which must never go elsewhere.
+    demo_filled: bool,
 }
 
 impl Default for FieldsForm {
@@ -42,19 +63,24 @@ impl Default for FieldsForm {
 }
 
 impl FieldsForm {
-    /// A fresh form pointing at the embedded sandbox with the seed's allowlist.
+    /// A fresh form pointing at the embedded sandbox, its demo user and the seed's allowlist.
     pub fn new() -> Self {
         let mut form = Self {
             inputs: [
                 TextInput::single(SANDBOX_WORD),
+                TextInput::single(INTEGRATION_USER),
+                TextInput::secret(),
                 TextInput::single(""),
                 TextInput::secret(),
                 TextInput::single(DEFAULT_FIELDS),
             ],
+            auth: AuthKind::Basic,
             sandbox: true,
-            focus: 0,
+            focus: Stop::Input(URL),
             problems: Vec::new(),
             touched: false,
+            user_prefilled: true,
+            demo_filled: false,
         };
         form.refocus();
         form
@@ -65,37 +91,54 @@ impl FieldsForm {
         if self.touched {
             return;
         }
-        self.inputs[0].set_value(&saved.instance);
-        self.inputs[1].set_value(&saved.username);
-        self.inputs[3].set_value(&saved.allowed_fields.join(", "));
+        self.inputs[URL].set_value(&saved.instance);
+        self.inputs[USER].set_value(&saved.username);
+        self.inputs[OAUTH_ID].set_value(&saved.oauth_client_id);
+        self.inputs[FIELDS].set_value(&saved.allowed_fields.join(", "));
         self.sandbox = saved.is_sandbox;
+        self.auth = saved.auth;
+        self.user_prefilled = false;
     }
 
-    /// Drops the typed password once it is saved, so it lives in one store only.
+    /// Drops the typed secrets once they are saved, so they live in one store only.
     pub fn forget_secret(&mut self) {
-        self.inputs[2] = TextInput::secret();
+        self.inputs[PASSWORD] = TextInput::secret();
+        self.inputs[OAUTH_SECRET] = TextInput::secret();
+        self.demo_filled = false;
         self.refocus();
     }
 
     /// Whether a text input has focus (letters type instead of acting).
     pub fn typing(&self) -> bool {
-        self.focus < TOGGLE
+        matches!(self.focus, Stop::Input(_))
+    }
+
+    /// Whether the typed instance is the embedded sandbox.
+    pub fn targets_sandbox(&self) -> bool {
+        matches!(
+            normalise_instance_url(&self.inputs[URL].value()),
+            Ok(InstanceTarget::Sandbox)
+        )
     }
 
     /// The connect payload the form describes; saving does not validate or sync (step 04 does).
     pub fn payload(&self) -> ConnectPayload {
-        let fields = self.inputs[3]
+        let fields = self.inputs[FIELDS]
             .value()
             .split([',', ' '])
             .filter(|f| !f.is_empty())
             .map(str::to_owned)
             .collect();
-        let url = self.inputs[0].value();
+        let url = self.inputs[URL].value();
         let is_sandbox = self.sandbox || url.trim().eq_ignore_ascii_case(SANDBOX_WORD);
+        let oauth = |index: usize| match self.auth {
+            AuthKind::OAuth => self.inputs[index].value(),
+            AuthKind::Basic => String::new(),
+        };
         ConnectPayload {
             instance_url: url,
-            client_id: self.inputs[1].value(),
-            client_secret: self.inputs[2].value(),
+            client_id: self.inputs[USER].value(),
+            client_secret: self.inputs[PASSWORD].value(),
             is_sandbox,
             is_enabled: true,
             validate_after_save: false,
@@ -105,10 +148,21 @@ impl FieldsForm {
                 display_name: "Incident".to_owned(),
                 allowed_fields: fields,
             }],
-            auth_method: crate::domain::connector::AuthKind::Basic,
-            oauth_client_id: String::new(),
-            oauth_client_secret: String::new(),
+            auth_method: self.auth,
+            oauth_client_id: oauth(OAUTH_ID),
+            oauth_client_secret: oauth(OAUTH_SECRET),
         }
+    }
+
+    /// The focus stops in order; the OAuth inputs exist only with OAuth.
+    pub(super) fn stops(&self) -> Vec<Stop> {
+        let mut stops = vec![Stop::Input(URL), Stop::Input(USER), Stop::Input(PASSWORD)];
+        stops.push(Stop::Auth);
+        if self.auth == AuthKind::OAuth {
+            stops.extend([Stop::Input(OAUTH_ID), Stop::Input(OAUTH_SECRET)]);
+        }
+        stops.extend([Stop::Input(FIELDS), Stop::Sandbox, Stop::Save]);
+        stops
     }
 
     /// Handles a key; text inputs get only editing keys, app keys come first.
@@ -116,40 +170,120 @@ impl FieldsForm {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('s') if ctrl => return self.save(),
-            KeyCode::BackTab | KeyCode::Up => return self.move_focus(FOCUS_STOPS - 1),
-            KeyCode::Enter if self.focus == SAVE => return self.save(),
-            KeyCode::Enter | KeyCode::Char(' ') if self.focus == TOGGLE => {
+            KeyCode::Char('d') if ctrl => return self.fill_demo(),
+            KeyCode::BackTab | KeyCode::Up => return self.move_focus(false),
+            KeyCode::Enter if self.focus == Stop::Save => return self.save(),
+            KeyCode::Enter | KeyCode::Char(' ') if self.focus == Stop::Sandbox => {
                 self.sandbox = !self.sandbox;
                 self.touched = true;
                 return Action::Done;
             }
-            KeyCode::Tab | KeyCode::Down | KeyCode::Enter => return self.move_focus(1),
+            KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right if self.focus == Stop::Auth => {
+                self.switch_auth();
+                return Action::Done;
+            }
+            KeyCode::Tab | KeyCode::Down | KeyCode::Enter => return self.move_focus(true),
             _ => {}
         }
-        if self.typing() && self.inputs[self.focus].handle_key(key) {
-            self.touched = true;
-            return Action::Done;
+        let Stop::Input(index) = self.focus else {
+            return Action::Ignored;
+        };
+        if !self.inputs[index].handle_key(key) {
+            return Action::Ignored;
         }
-        Action::Ignored
+        self.edited(index);
+        Action::Done
     }
 
     /// Pastes into the focused input.
     pub fn on_paste(&mut self, text: &str) {
-        if self.typing() {
-            self.inputs[self.focus].paste(text);
-            self.touched = true;
+        if let Stop::Input(index) = self.focus {
+            self.inputs[index].paste(text);
+            self.edited(index);
         }
     }
 
-    fn move_focus(&mut self, step: usize) -> Action {
-        self.focus = (self.focus + step) % FOCUS_STOPS;
+    /// After an edit: the sandbox's demo values follow the instance typed, never leave with it.
+    fn edited(&mut self, index: usize) {
+        self.touched = true;
+        match index {
+            URL => self.follow_target(),
+            USER => self.user_prefilled = false,
+            _ => {}
+        }
+    }
+
+    /// Prefills the demo user for the sandbox; takes the demo values out for any other target.
+    fn follow_target(&mut self) {
+        let sandbox = self.targets_sandbox();
+        if sandbox && self.inputs[USER].value().is_empty() {
+            self.inputs[USER].set_value(INTEGRATION_USER);
+            self.user_prefilled = true;
+        }
+        if sandbox {
+            return;
+        }
+        if self.user_prefilled {
+            self.inputs[USER].set_value("");
+            self.user_prefilled = false;
+        }
+        if self.demo_filled {
+            for index in [PASSWORD, OAUTH_ID, OAUTH_SECRET] {
+                self.inputs[index].set_value("");
+            }
+            self.demo_filled = false;
+        }
+    }
+
+    fn switch_auth(&mut self) {
+        self.auth = match self.auth {
+            AuthKind::Basic => AuthKind::OAuth,
+            AuthKind::OAuth => AuthKind::Basic,
+        };
+        self.touched = true;
+    }
+
+    /// Fills the sandbox's demo password (and OAuth client); refused for any other target.
+    fn fill_demo(&mut self) -> Action {
+        if !self.targets_sandbox() {
+            return Action::Notice(Notice::error(
+                "Ctrl-D fills the demo secrets of the embedded sandbox only (instance URL \
+                 `sandbox`); for this instance type the integration user's password",
+            ));
+        }
+        if self.inputs[USER].value().trim().is_empty() || self.user_prefilled {
+            self.inputs[USER].set_value(INTEGRATION_USER);
+        }
+        self.inputs[PASSWORD].set_value(INTEGRATION_PASSWORD);
+        let mut text = format!("filled the sandbox demo password of {INTEGRATION_USER}");
+        if self.auth == AuthKind::OAuth {
+            self.inputs[OAUTH_ID].set_value(OAUTH_CLIENT_ID);
+            self.inputs[OAUTH_SECRET].set_value(OAUTH_CLIENT_SECRET);
+            text.push_str(" and its OAuth client");
+        }
+        self.demo_filled = true;
+        self.touched = true;
+        self.problems.clear();
+        self.refocus();
+        Action::Notice(Notice::info(format!("{text} (masked); Ctrl-S saves")))
+    }
+
+    fn move_focus(&mut self, forward: bool) -> Action {
+        let stops = self.stops();
+        let at = stops.iter().position(|s| *s == self.focus).unwrap_or(0);
+        let next = if forward {
+            (at + 1) % stops.len()
+        } else {
+            (at + stops.len() - 1) % stops.len()
+        };
+        self.focus = stops[next];
         self.refocus();
         Action::Done
     }
 
     fn refocus(&mut self) {
         for (i, input) in self.inputs.iter_mut().enumerate() {
-            input.set_focus(i == self.focus);
+            input.set_focus(self.focus == Stop::Input(i));
         }
     }
 
@@ -161,7 +295,7 @@ impl FieldsForm {
                 Action::Start(Job::Connect(payload))
             }
             Err(problems) => {
-                self.focus = problems.first().map_or(0, |p| input_of(&p.field));
+                self.focus = Stop::Input(problems.first().map_or(URL, |p| input_of(&p.field)));
                 self.refocus();
                 let names: Vec<_> = problems
                     .iter()
@@ -175,160 +309,17 @@ impl FieldsForm {
             }
         }
     }
-
-    /// Draws the form, scrolled so that the focused row stays visible.
-    pub fn render(&self, area: Rect, buf: &mut Buffer, facts: &Facts, theme: Theme) {
-        if area.width == 0 || area.height == 0 {
-            return;
-        }
-        let rows = self.rows(facts, area.width, theme);
-        let focus_row = rows
-            .iter()
-            .position(|r| r.focus == Some(self.focus))
-            .unwrap_or(0);
-        let height = usize::from(area.height);
-        let offset = (focus_row + 3).saturating_sub(height);
-        for (y, row) in (area.y..).zip(rows.iter().skip(offset).take(height)) {
-            buf.set_line(area.x, y, &row.line, area.width);
-            if let Some(index) = row.input {
-                let x = area.x + LABEL_WIDTH.min(area.width);
-                let input_area = Rect::new(x, y, area.width.saturating_sub(LABEL_WIDTH + 1), 1);
-                self.inputs[index].render(input_area, buf);
-            }
-        }
-    }
-
-    fn rows(&self, facts: &Facts, width: u16, theme: Theme) -> Vec<Row> {
-        let mut intro_doc = Doc::new();
-        intro(&mut intro_doc, 2, facts, theme);
-        let mut rows: Vec<Row> = intro_doc
-            .wrapped(width)
-            .iter()
-            .cloned()
-            .map(Row::text)
-            .collect();
-        for (index, label) in LABELS.iter().enumerate() {
-            rows.push(self.input_row(index, label, theme));
-            let below = self.below(index, theme);
-            rows.extend(wrap(below, width).into_iter().map(Row::text));
-        }
-        rows.push(self.toggle_row(theme));
-        rows.push(self.save_row(theme));
-        rows
-    }
-
-    fn input_row(&self, index: usize, label: &str, theme: Theme) -> Row {
-        let focused = self.focus == index;
-        let marker = if focused { "▶ " } else { "  " };
-        let style = if focused { theme.focus() } else { theme.text() };
-        let line = Line::from(Span::styled(format!("{marker}{label}"), style));
-        Row {
-            line,
-            input: Some(index),
-            focus: Some(index),
-        }
-    }
-
-    /// The line under an input: its problem when there is one, else a hint.
-    fn below(&self, index: usize, theme: Theme) -> Line<'static> {
-        let pad = " ".repeat(usize::from(LABEL_WIDTH));
-        if let Some(problem) = self.problems.iter().find(|p| input_of(&p.field) == index) {
-            let text = format!("{pad}✗ {}: {}", LABELS[index], problem.problem);
-            return Line::styled(text, theme.fail());
-        }
-        let hint = match index {
-            0 => url_hint(&self.inputs[0].value()),
-            1 => "the integration user (web-service-only, itil + itil_admin)".to_owned(),
-            2 => "masked, never shown; kept in the OS keyring or for this session only".to_owned(),
-            _ => "table incident; field names separated by commas".to_owned(),
-        };
-        Line::styled(format!("{pad}{hint}"), theme.dim())
-    }
-
-    fn toggle_row(&self, theme: Theme) -> Row {
-        let focused = self.focus == TOGGLE;
-        let mark = if self.sandbox { "[x]" } else { "[ ]" };
-        let marker = if focused { "▶ " } else { "  " };
-        let style = if focused { theme.focus() } else { theme.text() };
-        let mut spans = vec![Span::styled(
-            format!("{marker}{mark} target is a sandbox or PDI"),
-            style,
-        )];
-        if !self.sandbox {
-            spans.push(Span::styled(
-                "  PRODUCTION: writes change real records",
-                theme.fail(),
-            ));
-        }
-        Row {
-            line: Line::from(spans),
-            input: None,
-            focus: Some(TOGGLE),
-        }
-    }
-
-    fn save_row(&self, theme: Theme) -> Row {
-        let focused = self.focus == SAVE;
-        let marker = if focused { "▶ " } else { "  " };
-        let button = if focused {
-            theme.selected()
-        } else {
-            theme.heading()
-        };
-        let line = Line::from(vec![
-            Span::raw(marker),
-            Span::styled("[ Save ]", button),
-            Span::styled("  or Ctrl-S from any field", theme.dim()),
-        ]);
-        Row {
-            line,
-            input: None,
-            focus: Some(SAVE),
-        }
-    }
-}
-
-/// One row of the form.
-struct Row {
-    line: Line<'static>,
-    input: Option<usize>,
-    focus: Option<usize>,
-}
-
-impl Row {
-    fn text(line: Line<'static>) -> Self {
-        Self {
-            line,
-            input: None,
-            focus: None,
-        }
-    }
-}
-
-fn wrap(line: Line<'static>, width: u16) -> Vec<Line<'static>> {
-    let mut doc = Doc::new();
-    doc.push(line);
-    doc.wrapped(width).to_vec()
 }
 
 /// Which input a payload problem names.
-fn input_of(field: &str) -> usize {
+pub(super) fn input_of(field: &str) -> usize {
     match field {
-        "instanceUrl" => 0,
-        "clientId" => 1,
-        "clientSecret" => 2,
-        _ => 3,
-    }
-}
-
-/// What the typed URL will mean, as the operator types it.
-fn url_hint(typed: &str) -> String {
-    match normalise_instance_url(typed) {
-        Ok(InstanceTarget::Sandbox) => {
-            "→ the embedded sandbox on 127.0.0.1 (no account, no network)".to_owned()
-        }
-        Ok(InstanceTarget::Remote(url)) => format!("→ {url}"),
-        Err(error) => format!("! {error}"),
+        "instanceUrl" => URL,
+        "clientId" => USER,
+        "clientSecret" => PASSWORD,
+        "oauthClientId" => OAUTH_ID,
+        "oauthClientSecret" => OAUTH_SECRET,
+        _ => FIELDS,
     }
 }
 
@@ -340,29 +331,53 @@ mod tests {
         form.on_key(KeyEvent::new(code, KeyModifiers::NONE))
     }
 
+    fn ctrl(form: &mut FieldsForm, c: char) -> Action {
+        form.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    }
+
     #[test]
-    fn saving_an_incomplete_form_names_each_field_and_sends_nothing() {
+    fn saving_without_a_password_names_it_and_sends_nothing() {
         let mut form = FieldsForm::new();
-        let action = form.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-        assert!(matches!(action, Action::Notice(n) if n.text.contains("Username")));
+        let action = ctrl(&mut form, 's');
+        assert!(matches!(action, Action::Notice(n) if n.text.contains("Password")));
         let fields: Vec<_> = form.problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["clientId", "clientSecret"]);
-        assert_eq!(form.focus, 1);
+        assert_eq!(fields, ["clientSecret"]);
+        assert_eq!(form.focus, Stop::Input(PASSWORD));
     }
 
     #[test]
     fn a_complete_form_becomes_a_connect_job_without_validation() {
         let mut form = FieldsForm::new();
         press(&mut form, KeyCode::Tab);
-        form.on_paste("svc");
         press(&mut form, KeyCode::Tab);
         form.on_paste("pw");
-        let action = form.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-        let Action::Start(Job::Connect(payload)) = action else {
+        let Action::Start(Job::Connect(payload)) = ctrl(&mut form, 's') else {
             panic!("no connect job")
         };
         assert_eq!(payload.managed_objects[0].allowed_fields.len(), 4);
         assert!(!payload.validate_after_save && !payload.sync_metadata_after_save);
+        assert_eq!(payload.client_id, INTEGRATION_USER);
         assert_eq!(payload.client_secret, "pw");
+    }
+
+    #[test]
+    fn demo_secrets_never_follow_the_form_to_another_instance() {
+        let mut form = FieldsForm::new();
+        press(&mut form, KeyCode::Tab);
+        press(&mut form, KeyCode::Tab);
+        press(&mut form, KeyCode::Tab);
+        press(&mut form, KeyCode::Right);
+        assert_eq!(form.auth, AuthKind::OAuth);
+        ctrl(&mut form, 'd');
+        assert_eq!(form.payload().oauth_client_secret, OAUTH_CLIENT_SECRET);
+        form.focus = Stop::Input(URL);
+        ctrl(&mut form, 'u');
+        form.on_paste("dev12345");
+        let payload = form.payload();
+        assert_eq!(payload.client_secret, "");
+        assert_eq!(payload.client_id, "", "the prefilled demo user leaves too");
+        assert_eq!(payload.oauth_client_secret, "");
+        assert!(matches!(ctrl(&mut form, 'd'), Action::Notice(n) if n.text.contains("only")));
+        assert_eq!(form.payload().client_secret, "");
     }
 }

@@ -2,14 +2,17 @@
 
 pub mod approval;
 pub mod audit;
+pub mod audit_log;
 pub mod configure;
 pub mod evidence;
 pub mod fields;
+mod fields_view;
 pub mod help;
 pub mod instance;
 pub mod overview;
 pub mod preview;
 pub mod preview_doc;
+pub mod request_log;
 pub mod runs;
 pub mod sample;
 pub mod user;
@@ -42,13 +45,16 @@ pub enum Screen {
     Sample,
     Preview,
     Evidence,
+    /// The audit events of the run on the evidence screen.
     Audit,
+    /// Every audit event, newest first, with the chain's verification.
+    AuditLog,
     Runs,
 }
 
 impl Screen {
     /// All screens, for sweeps.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Overview,
         Self::Instance,
         Self::User,
@@ -58,6 +64,7 @@ impl Screen {
         Self::Preview,
         Self::Evidence,
         Self::Audit,
+        Self::AuditLog,
         Self::Runs,
     ];
 
@@ -72,7 +79,8 @@ impl Screen {
             Self::Sample => "05 run-first-sample",
             Self::Preview => "Preview",
             Self::Evidence => "Evidence",
-            Self::Audit => "Audit events",
+            Self::Audit => "Audit events of one run",
+            Self::AuditLog => "Audit log",
             Self::Runs => "Governed runs",
         }
     }
@@ -108,24 +116,27 @@ impl Screen {
 pub struct Frame {
     pub header: Rect,
     pub body: Rect,
+    /// One row, or two while a task reports how far its reads are.
     pub notice: Rect,
     pub status: Rect,
 }
 
 impl Frame {
-    /// Splits the terminal: header on top, notice and status lines at the bottom.
-    pub fn split(area: Rect) -> Self {
+    /// Splits the terminal: header on top, then the body, the notice rows and the status line.
+    pub fn split(area: Rect, notice_rows: u16) -> Self {
         let line = |y| Rect::new(area.x, y, area.width, 1);
         let bottom = area.y + area.height;
+        let notice_rows = notice_rows.min(area.height.saturating_sub(2));
+        let notice_y = bottom.saturating_sub(1 + notice_rows);
         Self {
             header: line(area.y),
             body: Rect::new(
                 area.x,
                 area.y + 1,
                 area.width,
-                area.height.saturating_sub(3),
+                area.height.saturating_sub(2 + notice_rows),
             ),
-            notice: line(bottom.saturating_sub(2)),
+            notice: Rect::new(area.x, notice_y, area.width, notice_rows),
             status: line(bottom.saturating_sub(1)),
         }
     }

@@ -49,7 +49,7 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
     doc.blank();
     doc.push(Line::styled("Known limits", theme.heading()));
     for limit in KNOWN_LIMITS {
-        doc.push_prefixed(Span::raw("  • "), vec![Span::raw(limit)]);
+        doc.push_bullet(2, vec![Span::raw(limit)]);
     }
     doc
 }
@@ -111,9 +111,12 @@ fn next_move(doc: &mut Doc, facts: &Facts, theme: Theme) {
         .overview
         .as_ref()
         .map_or("reading progress…", |o| o.next_move.as_str());
-    doc.push_prefixed(
-        Span::styled("Next move  ", theme.heading()),
-        vec![Span::styled(sanitize::one_line(text), theme.warn())],
+    doc.push_hanging(
+        11,
+        Line::from(vec![
+            Span::styled("Next move  ", theme.heading()),
+            Span::styled(sanitize::one_line(text), theme.warn()),
+        ]),
     );
     doc.push(Line::from(vec![
         Span::raw("           press "),

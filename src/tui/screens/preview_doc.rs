@@ -53,11 +53,19 @@ fn header(doc: &mut Doc, run: &GovernedRun, preview: &Preview, theme: Theme) {
         )
     } else {
         Span::styled(
-            format!("target {}: PRODUCTION instance", one_line(&preview.target)),
+            format!(
+                "target {}: a live write changes real records",
+                one_line(&preview.target)
+            ),
             theme.fail(),
         )
     };
-    doc.push(Line::from(target));
+    if preview.is_sandbox {
+        doc.push(Line::from(target));
+    } else {
+        let badge = Span::styled(" PRODUCTION ", theme.production());
+        doc.push_hanging(2, Line::from(vec![badge, Span::raw(" "), target]));
+    }
     let mode_style = if run.mode == RunMode::Live {
         theme.live()
     } else {
@@ -264,6 +272,6 @@ fn effects(doc: &mut Doc, preview: &Preview, mode: RunMode, theme: Theme) {
     };
     doc.push(Line::styled(title, theme.heading()));
     for effect in &preview.expected_effects {
-        doc.push_prefixed(Span::raw("  • "), vec![Span::raw(one_line(effect))]);
+        doc.push_bullet(2, vec![Span::raw(one_line(effect))]);
     }
 }

@@ -57,6 +57,13 @@ impl Doc {
         self.cache = None;
     }
 
+    /// Adds a bullet item: `indent` spaces and `• `, its continuations lined up after the bullet.
+    pub fn push_bullet(&mut self, indent: usize, rest: Vec<Span<'static>>) {
+        let mut spans = vec![Span::raw(format!("{}• ", " ".repeat(indent)))];
+        spans.extend(rest);
+        self.push_hanging(indent + 2, Line::from(spans));
+    }
+
     /// Adds an empty line.
     pub fn blank(&mut self) {
         self.push(Line::default());
@@ -278,6 +285,16 @@ mod tests {
         assert_eq!(scroll.offset, 9_997);
         let first: String = (0..10).map(|x| buf[(x, 0)].symbol().to_owned()).collect();
         assert_eq!(first.trim_end(), "line 9997");
+    }
+
+    #[test]
+    fn a_bullet_is_drawn_once_and_its_text_wraps_under_itself() {
+        let mut doc = Doc::new();
+        doc.push_bullet(2, vec![Span::raw("alpha beta gamma")]);
+        assert_eq!(
+            text(doc.wrapped(12)),
+            ["  • alpha", "    beta", "    gamma"]
+        );
     }
 
     #[test]

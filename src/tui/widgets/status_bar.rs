@@ -15,6 +15,8 @@ pub struct StatusBar<'a> {
     /// "DRY RUN" or "LIVE".
     pub mode: &'a str,
     pub live: bool,
+    /// The target is not a sandbox: say PRODUCTION in reverse video, which survives `NO_COLOR`.
+    pub production: bool,
     pub hints: &'a [(&'a str, &'a str)],
     pub theme: Theme,
 }
@@ -32,11 +34,17 @@ impl Widget for &StatusBar<'_> {
             theme.dry_run()
         };
         let target = sanitize::truncate(&sanitize::one_line(self.target), 40);
-        let left = Line::from(vec![
+        let mut spans = vec![
             Span::raw(" "),
             Span::styled(format!(" {} ", self.mode), mode_style),
-            Span::raw(format!(" {target} ")),
-        ]);
+            Span::raw(" "),
+        ];
+        if self.production {
+            spans.push(Span::styled(" PRODUCTION ", theme.production()));
+            spans.push(Span::raw(" "));
+        }
+        spans.push(Span::raw(format!("{target} ")));
+        let left = Line::from(spans);
         let left_width = u16::try_from(left.width())
             .unwrap_or(u16::MAX)
             .min(area.width);
