@@ -36,6 +36,7 @@ fn main() -> ExitCode {
 
 async fn start(cli: &Cli, db: &std::path::Path) -> anyhow::Result<()> {
     let workspace = Workspace::open(db, SecretStore::system())?;
+    workspace.set_timeout(std::time::Duration::from_secs(cli.timeout));
     if let Some(command) = &cli.command {
         return cli::execute(cli, command, workspace).await;
     }

@@ -72,6 +72,7 @@ async fn check_closed(cli: &Cli, run_id: &str) {
         .unwrap()
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
+        .filter(|k| k.starts_with("run."))
         .collect();
     assert_eq!(
         kinds,

@@ -30,6 +30,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// Seconds one call to the instance may take before it counts as a timeout.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 20)]
+    pub timeout: u64,
+
     /// Print one JSON document instead of text.
     #[arg(long, global = true)]
     pub json: bool,

@@ -79,8 +79,9 @@ pub enum Error {
 
     /// No answer within the client's timeout.
     #[error(
-        "the instance did not answer in time: check the network or raise the timeout; a write \
-         may still have been applied, so read the record again before resending it"
+        "the instance did not answer in time: check the network, or allow more time with \
+         --timeout SECS; if this was a write it may still have landed, so the record is read \
+         again before anything is sent twice"
     )]
     Timeout,
 

@@ -1,10 +1,13 @@
 //! The audit chain: events that are only ever appended, each hashing the one before it.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Result, Store, now};
+use crate::domain::run::RunState;
 
 /// The hash that stands before the first event.
 const GENESIS: &str = "genesis";
@@ -196,6 +199,57 @@ impl Store {
             .query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?)
     }
 
+    /// Checks the run and artifact tables against the chain: each artifact's hash must match
+    /// its `artifact.stored` event, and each run's state its latest state event.
+    fn records_mismatch(&self) -> Result<Option<String>> {
+        let mut stored: HashMap<i64, String> = HashMap::new();
+        let mut states: HashMap<String, String> = HashMap::new();
+        for event in self.audit(None)? {
+            let run = event.run_id.clone().unwrap_or_default();
+            if event.kind == "artifact.stored" {
+                let id = event.detail["artifact"].as_i64().unwrap_or_default();
+                stored.insert(
+                    id,
+                    event.detail["sha256"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            } else if let Some(state) = event
+                .kind
+                .strip_prefix("run.")
+                .filter(|s| RunState::parse(s).is_some())
+            {
+                states.insert(run, state.to_owned());
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, run_id, kind, body FROM artifacts ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, run, kind, body): (i64, String, String, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+            if stored.get(&id) != Some(&super::runs::body_hash(&body)) {
+                return Ok(Some(format!(
+                    "artifact {id} ({kind}) of run {run} was altered or added outside the app"
+                )));
+            }
+        }
+        for run in self.runs()? {
+            let audited = states.get(&run.id).map(String::as_str);
+            if audited != Some(run.state.as_str()) {
+                return Ok(Some(format!(
+                    "run {} says {} but its audit trail says {}",
+                    run.id,
+                    run.state,
+                    audited.unwrap_or("nothing")
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     /// Walks the whole chain, recomputing every hash, and names the first event that breaks it.
     pub fn verify_audit(&self) -> Result<ChainReport> {
         let mut stmt = self
@@ -256,7 +310,7 @@ impl Store {
             Some((seq, hash)) if seq == last && hash != expected_prev => Some(format!(
                 "event {seq} does not match the recorded head of the chain"
             )),
-            _ => None,
+            _ => self.records_mismatch()?,
         };
         Ok(ChainReport {
             events: count,

@@ -271,5 +271,19 @@ fn insert_artifact(
         "INSERT INTO artifacts (run_id, kind, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![run_id, kind, body, now()],
     )?;
+    // The artifact's hash goes into the audit chain, so a later edit of the body shows.
+    let detail = serde_json::json!({
+        "artifact": tx.last_insert_rowid(), "kind": kind, "sha256": body_hash(body),
+    });
+    append(
+        tx,
+        &NewAuditEvent::new(Some(run_id), "artifact.stored", "actionplane", detail),
+    )?;
     Ok(())
+}
+
+/// The hash of an artifact body as the audit chain records it.
+pub(super) fn body_hash(body: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(body.as_bytes()))
 }

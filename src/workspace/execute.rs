@@ -397,6 +397,8 @@ impl Workspace {
         }
         // The record is exactly as approved and carries no trace of this run: the write never
         // landed, so sending it now is the one approved write.
+        let detail = json!({"landed": false, "modCount": current.mod_count()});
+        self.audit(Some(&run.id), "run.resent-after-interruption", detail)?;
         self.send(&client, run, preview).await
     }
 }

@@ -7,6 +7,7 @@ mod execute;
 mod runs;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ pub struct Workspace {
     sandbox: AsyncMutex<Option<SandboxHandle>>,
     client: Mutex<Option<Client>>,
     observer: Mutex<Observer>,
-    timeout: Duration,
+    timeout_ms: AtomicU64,
     actor: String,
     /// Tells this workspace's credentials apart from another database's for the same user.
     credential_scope: String,
@@ -117,7 +118,7 @@ impl Workspace {
             sandbox: AsyncMutex::new(None),
             client: Mutex::new(None),
             observer: Mutex::new(Observer::default()),
-            timeout: Duration::from_secs(20),
+            timeout_ms: AtomicU64::new(20_000),
             actor: format!("{user}@{host}"),
             credential_scope: credential_scope(db),
         }))
@@ -133,6 +134,20 @@ impl Workspace {
     fn oauth_account(&self, settings: &ConnectorSettings, client_id: &str) -> String {
         let account = secrets::oauth_account(&settings.instance.label(), client_id);
         format!("{account}#{}", self.credential_scope)
+    }
+
+    /// How long one call to the instance may take.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets how long one call may take (`--timeout`), for clients made from now on.
+    pub fn set_timeout(&self, timeout: Duration) {
+        let ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.timeout_ms.store(ms, Ordering::Relaxed);
+        self.forget_client();
     }
 
     /// The local store; held only for short, synchronous work.
@@ -298,7 +313,7 @@ impl Workspace {
         let account = self.account(&settings);
         let secret = self.secrets.load(&account, kind)?;
         let client = match &settings.auth {
-            Auth::Basic => Client::new(&base_url, &settings.username, secret, self.timeout)?,
+            Auth::Basic => Client::new(&base_url, &settings.username, secret, self.timeout())?,
             Auth::OAuth { client_id } => {
                 let client_secret = self
                     .secrets
@@ -311,7 +326,7 @@ impl Workspace {
                     client_id,
                     client_secret,
                     vault,
-                    self.timeout,
+                    self.timeout(),
                 )?
             }
         };
