@@ -90,13 +90,7 @@ async fn connect_validate_sync_dry_run_then_live_close_verifies() {
     let cli = Cli::new();
     connect_and_check_onboarding(&cli);
 
-    let dry = cli.json(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--dry-run",
-    ]);
+    let dry = common::dry_run(&cli);
     assert_eq!(
         (dry["mode"].as_str(), dry["state"].as_str()),
         (Some("dry-run"), Some("verified"))
@@ -120,18 +114,7 @@ async fn connect_validate_sync_dry_run_then_live_close_verifies() {
     );
     peer.stop().await;
 
-    let reason = "duplicate alert confirmed by the operator";
-    let live = cli.json(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--live",
-        "--approve-digest",
-        &digest,
-        "--reason",
-        reason,
-    ]);
+    let live = cli.json(&common::as_strs(&common::live_args(&digest)));
     assert_eq!(
         (live["mode"].as_str(), live["state"].as_str()),
         (Some("live"), Some("verified")),
@@ -139,17 +122,7 @@ async fn connect_validate_sync_dry_run_then_live_close_verifies() {
     );
     check_closed(&cli, live["runId"].as_str().unwrap()).await;
 
-    let replay = cli.run(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--live",
-        "--approve-digest",
-        &digest,
-        "--reason",
-        "again",
-    ]);
+    let replay = cli.run(&common::as_strs(&common::live_args(&digest)));
     assert!(
         !replay.status.success(),
         "the same digest must not close a closed record twice"
@@ -240,25 +213,9 @@ fn the_oauth_password_grant_closes_the_sample_too() {
     );
     let connect = cli.json(&["connect", "--file", payload]);
     assert_eq!(connect["validation"]["outcome"], "ok", "{connect:#}");
-    let dry = cli.json(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--dry-run",
-    ]);
+    let dry = common::dry_run(&cli);
     let digest = dry["digest"].as_str().unwrap();
-    let live = cli.json(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--live",
-        "--approve-digest",
-        digest,
-        "--reason",
-        "duplicate",
-    ]);
+    let live = cli.json(&common::as_strs(&common::live_args(digest)));
     assert_eq!(live["state"], "verified", "{live:#}");
 
     let secret = "sandbox-oauth-Secr3t!";

@@ -77,33 +77,14 @@ async fn rate_limits_and_server_errors_name_the_next_step() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_close_fails_the_run_and_writes_nothing() {
     let (peer, cli) = connected_peer().await;
-    let dry = cli.json(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--dry-run",
-    ]);
+    let dry = common::dry_run(&cli);
     let digest = dry["digest"].as_str().unwrap();
     peer.set_faults(Faults {
         deny_close: true,
         ..Faults::default()
     });
 
-    let stderr = stderr_of(
-        &cli,
-        &[
-            "run",
-            "support.close-ticket",
-            "--record",
-            "INC-42",
-            "--live",
-            "--approve-digest",
-            digest,
-            "--reason",
-            "duplicate",
-        ],
-    );
+    let stderr = stderr_of(&cli, &common::as_strs(&common::live_args(digest)));
     assert!(
         stderr.contains("ACL") || stderr.contains("not allowed"),
         "{stderr}"

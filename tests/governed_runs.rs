@@ -6,37 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Cli, SandboxPeer};
+use common::{Cli, SandboxPeer, as_strs, live_args};
 use serde_json::Value;
 
 fn dry_run(cli: &Cli) -> String {
-    let dry = cli.json(&[
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--dry-run",
-    ]);
-    dry["digest"].as_str().unwrap().to_owned()
-}
-
-fn live_args(digest: &str) -> Vec<String> {
-    [
-        "run",
-        "support.close-ticket",
-        "--record",
-        "INC-42",
-        "--live",
-        "--approve-digest",
-        digest,
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .chain([
-        "--reason".to_owned(),
-        "duplicate alert confirmed".to_owned(),
-    ])
-    .collect()
+    common::dry_run(cli)["digest"].as_str().unwrap().to_owned()
 }
 
 fn run_of(cli: &Cli, mode: &str) -> Value {
@@ -63,7 +37,7 @@ async fn a_change_by_someone_else_makes_the_old_digest_stale() {
     peer.stop().await;
 
     let args = live_args(&digest);
-    let out = cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = cli.run(&as_strs(&args));
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("stale"), "{stderr}");
@@ -101,7 +75,7 @@ async fn a_close_code_retired_after_the_dry_run_is_caught_before_the_write() {
     });
 
     let args = live_args(&digest);
-    let out = cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = cli.run(&as_strs(&args));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -122,10 +96,7 @@ async fn a_process_killed_at_each_point_is_reconciled_with_exactly_one_work_note
         let cli = Cli::connected();
         let digest = dry_run(&cli);
         let args = live_args(&digest);
-        let out = cli.run_env(
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-            &[("ACTIONPLANE_CRASH_AT", point)],
-        );
+        let out = cli.run_env(&as_strs(&args), &[("ACTIONPLANE_CRASH_AT", point)]);
         assert!(
             !out.status.success(),
             "{point}: the process should have stopped"
@@ -163,9 +134,9 @@ async fn two_operators_on_one_record_one_runs_the_other_is_told_who_holds_it() {
     peer.set_slow_ms(1500);
 
     let args = live_args(&digest);
-    let first = cli.spawn(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let first = cli.spawn(&as_strs(&args));
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let second = cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let second = cli.run(&as_strs(&args));
     let first = first.wait_with_output().unwrap();
     peer.set_slow_ms(0);
 
@@ -233,7 +204,7 @@ async fn a_resolve_rolls_back_and_a_close_says_it_is_one_way() {
     assert_eq!(dry["rollback"]["reversible"], true);
     let mut args = live_args(digest);
     args.push("--resolve-only".to_owned());
-    let live = cli.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let live = cli.json(&as_strs(&args));
     assert_eq!(live["state"], "verified");
     let forward = live["runId"].as_str().unwrap().to_owned();
 
@@ -274,7 +245,7 @@ async fn a_resolve_rolls_back_and_a_close_says_it_is_one_way() {
     let closed = Cli::connected();
     let digest = dry_run(&closed);
     let args = live_args(&digest);
-    let live = closed.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let live = closed.json(&as_strs(&args));
     let out = closed.run(&["rollback", live["runId"].as_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("one-way"));
@@ -285,7 +256,7 @@ async fn the_evidence_pack_reads_alone_holds_no_secret_and_matches_the_chain() {
     let cli = Cli::connected();
     let digest = dry_run(&cli);
     let args = live_args(&digest);
-    let live = cli.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let live = cli.json(&as_strs(&args));
     let run_id = live["runId"].as_str().unwrap();
 
     let out_dir = cli.db.with_file_name("evidence");

@@ -99,6 +99,43 @@ impl Cli {
     }
 }
 
+/// The dry run of the sample close of INC-42; returns the run as JSON.
+pub fn dry_run(cli: &Cli) -> Value {
+    cli.json(&[
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--dry-run",
+    ])
+}
+
+/// The arguments of the live sample close approving `digest`.
+pub fn live_args(digest: &str) -> Vec<String> {
+    let args = [
+        "run",
+        "support.close-ticket",
+        "--record",
+        "INC-42",
+        "--live",
+    ];
+    let approval = [
+        "--approve-digest",
+        digest,
+        "--reason",
+        "duplicate alert confirmed",
+    ];
+    args.into_iter()
+        .chain(approval)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `live_args` as the `&str` slice the runners take.
+pub fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// Another party on the sandbox: reads and writes over HTTP as the admin user.
 pub struct SandboxPeer {
     handle: SandboxHandle,
