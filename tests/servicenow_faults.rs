@@ -377,7 +377,7 @@ async fn timeouts_are_retried_for_reads_but_not_for_writes() {
     let client = client_with_timeout(&base, Duration::from_millis(200));
     let error = run(Op::Read, &client).await;
     assert!(matches!(error, Error::Timeout));
-    assert!(error.to_string().contains("read the record again"));
+    assert!(error.to_string().contains("the record is read again"));
     assert_eq!(count.load(Ordering::SeqCst), 3);
     assert!(client.request_log().iter().all(|r| r.status.is_none()));
 

@@ -137,16 +137,30 @@ fn the_store_refuses_transitions_the_state_machine_forbids() {
         RunState::Previewed,
         "a refused transition leaves the run as it was"
     );
-    let kinds: Vec<_> = store.audit(Some("run-1")).unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = store
+        .audit(Some("run-1"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, ["artifact.stored", "run.previewed"]);
     assert_eq!(store.verify_audit().unwrap().first_bad, None);
 
     let conn = rusqlite::Connection::open(store.path()).unwrap();
-    conn.execute("UPDATE runs SET state = 'verified' WHERE id = 'run-1'", []).unwrap();
+    conn.execute("UPDATE runs SET state = 'verified' WHERE id = 'run-1'", [])
+        .unwrap();
     let bad = store.verify_audit().unwrap().first_bad.unwrap();
-    assert_eq!(bad, "run run-1 says verified but its audit trail says previewed");
-    conn.execute("UPDATE runs SET state = 'previewed' WHERE id = 'run-1'", []).unwrap();
-    conn.execute("UPDATE artifacts SET body = '{}' WHERE run_id = 'run-1'", []).unwrap();
+    assert_eq!(
+        bad,
+        "run run-1 says verified but its audit trail says previewed"
+    );
+    conn.execute("UPDATE runs SET state = 'previewed' WHERE id = 'run-1'", [])
+        .unwrap();
+    conn.execute(
+        "UPDATE artifacts SET body = '{}' WHERE run_id = 'run-1'",
+        [],
+    )
+    .unwrap();
     let bad = store.verify_audit().unwrap().first_bad.unwrap();
     assert!(bad.contains("(preview) of run run-1 was altered"), "{bad}");
 }

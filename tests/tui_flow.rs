@@ -59,17 +59,22 @@ fn workspace(dir: &Path) -> Arc<Workspace> {
     Workspace::open(&dir.join("actionplane.db"), SecretStore::in_memory()).unwrap()
 }
 
-/// Types the step 03 form: URL (replacing the prefilled `sandbox` when given), user, password.
-fn fill_connector_form(app: &mut App, url: Option<&str>) {
+/// Types the step 03 form for another instance: URL, user and password by hand.
+fn fill_connector_form(app: &mut App, url: &str) {
     let payload = payload();
-    if let Some(url) = url {
-        app.handle_event(ctrl('u'));
-        type_text(app, url);
-    }
+    app.handle_event(ctrl('u'));
+    type_text(app, url);
     press(app, KeyCode::Tab);
     type_text(app, payload["clientId"].as_str().unwrap());
     press(app, KeyCode::Tab);
     type_text(app, payload["clientSecret"].as_str().unwrap());
+    app.handle_event(ctrl('s'));
+}
+
+/// Fills the step 03 form as a newcomer on the sandbox would: the demo user is already there,
+/// Ctrl-D fills the demo password, Ctrl-S saves.
+fn fill_sandbox_form(app: &mut App) {
+    app.handle_event(ctrl('d'));
     app.handle_event(ctrl('s'));
 }
 
@@ -92,7 +97,7 @@ async fn the_sample_closes_through_dry_run_then_live() {
 
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.screen(), Screen::Fields);
-    fill_connector_form(&mut app, None);
+    fill_sandbox_form(&mut app);
     app.settle().await;
     assert_eq!(
         app.screen(),
@@ -186,20 +191,185 @@ async fn the_sample_closes_through_dry_run_then_live() {
     assert!(audit.len() >= 3, "{kinds:?}");
     assert!(kinds.iter().any(|k| k.contains("approv")), "{kinds:?}");
 
-    press(&mut app, KeyCode::Char('A'));
-    assert_eq!(app.screen(), Screen::Audit);
-    assert!(screen(&mut app).contains(kinds[0]));
+    export_and_verify(&mut app, &ws, &live.id, dir.path()).await;
     press(&mut app, KeyCode::Char('o'));
     app.settle().await;
     assert!(screen(&mut app).contains("Done: the sample closed live and verified"));
     ws.shutdown().await;
 }
 
+/// On the evidence screen: `x` writes the pack beside the database; then `A` lists every event
+/// with the chain verified.
+async fn export_and_verify(app: &mut App, ws: &Workspace, run_id: &str, dir: &Path) {
+    assert_eq!(app.screen(), Screen::Evidence);
+    press(app, KeyCode::Char('x'));
+    app.settle().await;
+    let markdown = dir.join("evidence").join(format!("{run_id}.md"));
+    assert!(markdown.is_file(), "{:?}", app.notice());
+    let json = std::fs::read_to_string(dir.join("evidence").join(format!("{run_id}.json")));
+    let pack: Value = serde_json::from_str(&json.unwrap()).unwrap();
+    let head = pack["chain"]["head"].as_str().unwrap().to_owned();
+    let shown = screen(app);
+    assert!(
+        shown.contains(&markdown.display().to_string()) && shown.contains(&head[..40]),
+        "{shown}"
+    );
+
+    press(app, KeyCode::Char('A'));
+    assert_eq!(app.screen(), Screen::Audit, "first the run's own events");
+    let own = screen(app);
+    assert!(own.contains("run.approved") && own.contains("A again lists every event"));
+    press(app, KeyCode::Char('A'));
+    app.settle().await;
+    assert_eq!(app.screen(), Screen::AuditLog);
+    let count = ws.store().audit_count().unwrap();
+    let shown = screen(app);
+    assert!(shown.contains(&format!("{count} events")), "{shown}");
+    assert!(
+        shown.contains("chain intact") && shown.contains("evidence.exported"),
+        "{shown}"
+    );
+    press(app, KeyCode::End);
+    app.settle().await;
+    assert!(
+        screen(app).contains("connector.saved"),
+        "the oldest event is at the end"
+    );
+}
+
+/// Applies messages one at a time until the app is idle, and returns every frame drawn between.
+async fn watch(app: &mut App) -> String {
+    let mut frames = screen(app);
+    while app.is_busy() && app.next_message().await {
+        frames.push_str(&screen(app));
+    }
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_connects_the_sandbox_guided_by_the_screen_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(dir.path());
+    let mut app = App::with_theme(Arc::clone(&ws), Theme::plain());
+    app.settle().await;
+    press(&mut app, KeyCode::Enter);
+    let form = screen(&mut app);
+    assert!(
+        form.contains("its demo user actionplane.integration") && form.contains("Ctrl-D"),
+        "{form}"
+    );
+    fill_sandbox_form(&mut app);
+    app.settle().await;
+    let saved = screen(&mut app);
+    assert!(
+        saved.contains("saved embedded sandbox; password kept in this process only"),
+        "{saved}"
+    );
+    assert!(!saved.contains(actionplane::sandbox::INTEGRATION_PASSWORD));
+
+    press(&mut app, KeyCode::Enter);
+    let frames = watch(&mut app).await;
+    assert!(
+        frames
+            .lines()
+            .any(|l| l.contains("loaded ") && l.contains(" of ")),
+        "sync shows its pages: {frames}"
+    );
+    assert!(screen(&mut app).contains("Dictionary of the allowlisted fields"));
+
+    press(&mut app, KeyCode::Char('l'));
+    app.settle().await;
+    let log = screen(&mut app);
+    assert!(
+        log.contains("Requests to the instance, newest first"),
+        "{log}"
+    );
+    assert!(
+        log.contains("GET    200") && log.contains("sys_dictionary"),
+        "{log}"
+    );
+    assert!(!log.contains(actionplane::sandbox::INTEGRATION_PASSWORD));
+    ws.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_on_the_sandbox_validates_through_the_password_grant() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(dir.path());
+    let mut app = App::with_theme(Arc::clone(&ws), Theme::plain());
+    app.settle().await;
+    press(&mut app, KeyCode::Char('3'));
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Right);
+    fill_sandbox_form(&mut app);
+    app.settle().await;
+    assert_eq!(app.screen(), Screen::Configure, "{:?}", app.notice());
+    press(&mut app, KeyCode::Char('v'));
+    app.settle().await;
+    assert!(
+        app.notice()
+            .is_some_and(|n| n.text.starts_with("validated")),
+        "{:?}",
+        app.notice()
+    );
+    let calls = ws.request_log();
+    assert!(
+        calls.iter().any(|c| c.path.starts_with("/oauth_token.do")),
+        "{calls:?}"
+    );
+    ws.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_read_counts_down_and_esc_cancels_it_writing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let limited = Faults {
+        rate_limited: true,
+        ..Faults::default()
+    };
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = sandbox::start(&dir.path().join("peer.sqlite"), addr, limited)
+        .await
+        .unwrap();
+    let ws = workspace(dir.path());
+    let mut app = App::with_theme(Arc::clone(&ws), Theme::plain());
+    app.settle().await;
+    press(&mut app, KeyCode::Char('3'));
+    fill_connector_form(&mut app, &server.base_url());
+    app.settle().await;
+
+    press(&mut app, KeyCode::Char('v'));
+    let retry = loop {
+        assert!(app.next_message().await);
+        let shown = screen(&mut app);
+        if let Some(line) = shown.lines().find(|l| l.contains("retrying")) {
+            break line.trim().to_owned();
+        }
+    };
+    assert!(retry.ends_with("in 2 s (attempt 2 of 3)"), "{retry}");
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.is_busy());
+    let notice = app.notice().map(|n| n.text.clone()).unwrap_or_default();
+    assert!(
+        notice.ends_with("nothing was written to the instance"),
+        "{notice}"
+    );
+    app.settle().await;
+    let progress = ws.progress().unwrap();
+    assert!(
+        progress.validation.is_none() && progress.validation_error.is_none(),
+        "a cancelled read records no outcome"
+    );
+    drop(server);
+}
+
 /// Saves the sandbox connector through the form, then validates and syncs from step 04.
 async fn connect_and_sync(app: &mut App) {
     app.settle().await;
     press(app, KeyCode::Char('3'));
-    fill_connector_form(app, None);
+    fill_sandbox_form(app);
     app.settle().await;
     press(app, KeyCode::Enter);
     app.settle().await;
@@ -265,7 +435,7 @@ async fn esc_cancels_a_slow_validation_and_the_app_stays_usable() {
     app.settle().await;
 
     press(&mut app, KeyCode::Char('3'));
-    fill_connector_form(&mut app, Some(&server.base_url()));
+    fill_connector_form(&mut app, &server.base_url());
     app.settle().await;
     assert_eq!(app.screen(), Screen::Configure);
 

@@ -1,86 +1,29 @@
 //! Screens on a `TestBackend`, built from domain values (no network): snapshots at fixed sizes,
 //! the `NO_COLOR` rule, key behaviour that needs no workspace, and a no-panic sweep of tiny sizes.
 
+#[path = "tui_screens/connect_form.rs"]
+mod connect_form;
 #[path = "tui_screens/fixtures.rs"]
 mod fixtures;
+#[path = "tui_screens/helpers.rs"]
+mod helpers;
+#[path = "tui_screens/watching.rs"]
+mod watching;
 
 use std::fmt::Write as _;
 
 use actionplane::domain::incident::FieldValue;
 use actionplane::domain::onboarding::Progress;
 use actionplane::domain::preview::CloseRequest;
-use actionplane::domain::run::{Approval, GovernedRun, RunMode};
+use actionplane::domain::run::{GovernedRun, RunMode};
 use actionplane::tui::app::Overlay;
 use actionplane::tui::message::{Data, Job, Message};
 use actionplane::tui::screens::Screen;
 use actionplane::tui::{App, Theme};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use fixtures::{evidence, loaded_app, overview, preview_with, record, sample_preview};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use helpers::{ctrl, draw, key, snapshot, text, type_text};
 use ratatui::style::Color;
-
-// ---- helpers ----
-
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ctrl(c: char) -> Event {
-    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.handle_event(key(KeyCode::Char(c)));
-    }
-}
-
-fn draw(app: &mut App, width: u16, height: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| app.render(frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..area.width {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let symbol = buf[(x, y)].symbol();
-            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
-            line.push_str(symbol);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// Replaces what differs between machines and versions: digests and the approver's identity.
-fn filtered(screen: &str) -> String {
-    let (user, host, _) = Approval::identity();
-    let mut out = screen.replace(&format!("{user}@{host}"), "[approver]");
-    while let Some(start) = out.find("sha256:") {
-        let hex = out[start + 7..]
-            .chars()
-            .take_while(char::is_ascii_hexdigit)
-            .count();
-        out.replace_range(start..start + 7 + hex, "[digest]");
-    }
-    out
-}
-
-fn snapshot(app: &mut App, width: u16, height: u16) -> String {
-    filtered(&text(&draw(app, width, height)))
-}
 
 // ---- snapshots ----
 
@@ -135,6 +78,14 @@ fn approval_modal_snapshots() {
     assert!(matches!(app_overlay(&app), Some(Overlay::Approve(_))));
     insta::assert_snapshot!("approval_100x30", snapshot(&mut app, 100, 30));
     insta::assert_snapshot!("approval_80x24", snapshot(&mut app, 80, 24));
+}
+
+#[test]
+fn connect_form_snapshots() {
+    let mut app = connect_form::form();
+    app.handle_event(ctrl('d'));
+    insta::assert_snapshot!("fields_100x30", snapshot(&mut app, 100, 30));
+    insta::assert_snapshot!("fields_80x24", snapshot(&mut app, 80, 24));
 }
 
 fn app_overlay(app: &App) -> Option<&Overlay> {
@@ -435,7 +386,7 @@ fn a_live_write_to_production_also_wants_the_instance_name() {
     app.apply(Message::from(Data::Previewed(Box::new((run, preview)))));
     app.handle_event(key(KeyCode::Char('a')));
     let modal = text(&draw(&mut app, 100, 30));
-    assert!(modal.contains("PRODUCTION instance:"), "{modal}");
+    assert!(modal.contains("PRODUCTION"), "{modal}");
     assert!(
         modal.contains("PRODUCTION: type the instance name dev12345"),
         "{modal}"

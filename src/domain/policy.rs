@@ -85,14 +85,20 @@ impl PolicyPosture {
 
     /// One line for the status of the whole posture.
     pub fn summary(&self) -> String {
-        let failed: Vec<_> = self
-            .checks
-            .iter()
-            .filter(|c| c.outcome == Outcome::Fail)
-            .map(|c| c.rule.as_str())
-            .collect();
-        if failed.is_empty() {
+        let rules = |outcome| {
+            let named: Vec<_> = self
+                .checks
+                .iter()
+                .filter(|c| c.outcome == outcome)
+                .map(|c| c.rule.as_str())
+                .collect();
+            named
+        };
+        let (failed, warned) = (rules(Outcome::Fail), rules(Outcome::Warn));
+        if failed.is_empty() && warned.is_empty() {
             "allowed: every check passed".to_owned()
+        } else if failed.is_empty() {
+            format!("allowed, with a warning from {}", warned.join(", "))
         } else {
             format!("blocked by {}", failed.join(", "))
         }

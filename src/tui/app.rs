@@ -254,9 +254,20 @@ impl App {
     pub(crate) fn perform(&mut self, action: Action) {
         match action {
             Action::Ignored | Action::Done => {}
-            Action::Back => self.back(),
-            Action::Go(screen) => self.go(screen),
-            Action::NextMove => self.go(self.next_move_screen()),
+            // The operator moving on clears the last notice; moves the app makes keep it, since
+            // it says why ("saved …" on step 04).
+            Action::Back => {
+                self.notice = None;
+                self.back();
+            }
+            Action::Go(screen) => {
+                self.notice = None;
+                self.go(screen);
+            }
+            Action::NextMove => {
+                self.notice = None;
+                self.go(self.next_move_screen());
+            }
             Action::Start(job) => self.start(job),
             Action::OpenApproval => self.open_approval(),
             Action::OpenReject => self.open_reject(),

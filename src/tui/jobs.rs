@@ -79,10 +79,10 @@ impl RemoteProgress {
             return self.progress.to_string();
         };
         let left = wait.saturating_sub(now.saturating_duration_since(self.at));
-        // Rounded up, so the line reads 2, 1 and then "now" for a two-second wait.
+        // Rounded up, so a two-second wait reads 2, then 1, then that it went out again.
         let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
         if seconds == 0 {
-            format!("retrying {what} now (attempt {attempt} of {of})")
+            format!("sent {what} again (attempt {attempt} of {of})")
         } else {
             format!("retrying {what} in {seconds} s (attempt {attempt} of {of})")
         }
@@ -166,6 +166,8 @@ impl Tasks {
     pub fn set_progress(&mut self, id: TaskId, text: String) {
         if let Some(task) = self.running.iter_mut().find(|t| t.id == id) {
             task.label = text;
+            // A new phase: what the reads of the last one reported no longer applies.
+            task.remote = None;
         }
     }
 
@@ -287,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn a_retry_counts_down_each_second_then_says_now() {
+    fn a_retry_counts_down_each_second_then_says_it_went_out() {
         let at = Instant::now();
         let remote = RemoteProgress {
             progress: retry(Duration::from_secs(2)),
@@ -308,11 +310,11 @@ mod tests {
         );
         assert_eq!(
             line(2_000),
-            "retrying the table incident now (attempt 2 of 3)"
+            "sent the table incident again (attempt 2 of 3)"
         );
         assert_eq!(
             line(9_000),
-            "retrying the table incident now (attempt 2 of 3)"
+            "sent the table incident again (attempt 2 of 3)"
         );
     }
 

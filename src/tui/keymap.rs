@@ -59,7 +59,8 @@ pub fn hints(screen: Screen, ctx: HintContext) -> Vec<Hint> {
         Screen::Sample if ctx.typing => vec![("Tab", "field"), ("^P", "preview")],
         Screen::Sample => vec![("p", "dry run preview"), ("L", "live")],
         Screen::Preview if ctx.approvable => vec![("a", "approve"), ("r", "reject")],
-        Screen::Preview | Screen::Audit => vec![("↑↓", "scroll")],
+        Screen::Preview => vec![("↑↓", "scroll")],
+        Screen::Audit => vec![("↑↓", "scroll"), ("A", "every event")],
         Screen::Evidence if ctx.live_offered => vec![("L", "go live"), ("x", "export")],
         Screen::Evidence if ctx.rollback_offered => vec![("B", "roll back"), ("x", "export")],
         Screen::Evidence => vec![("x", "export"), ("A", "audit")],
@@ -187,7 +188,10 @@ fn screen_keys(screen: Screen) -> &'static [Hint] {
             ("B", "after a live run: preview its linked rollback run"),
             ("C", "reconcile a run a stopped process left executing"),
         ],
-        Screen::Audit => &[("↑ ↓ PgUp PgDn", "scroll the events")],
+        Screen::Audit => &[
+            ("↑ ↓ PgUp PgDn", "scroll the events"),
+            ("A", "every event of every run: the audit log"),
+        ],
         Screen::AuditLog => &[
             ("↑ ↓ PgUp PgDn", "scroll; only the visible events are read"),
             ("Home End", "newest / oldest event"),

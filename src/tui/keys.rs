@@ -43,7 +43,7 @@ impl App {
                 "an execution cannot be cancelled once sent; waiting for its read-back",
             ));
         } else {
-            self.back();
+            self.perform(Action::Back);
         }
     }
 

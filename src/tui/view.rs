@@ -11,6 +11,7 @@ use super::keymap::{self, HintContext};
 use super::screens::evidence::EvidenceView;
 use super::screens::preview::PreviewView;
 use super::screens::{self, Screen, configure, help, instance, overview, request_log, user};
+use super::widgets::doc::Doc;
 use super::widgets::sanitize::one_line;
 use super::widgets::spinner;
 use super::widgets::status_bar::StatusBar;
@@ -29,11 +30,16 @@ impl App {
             screens::render_too_small(area, buf, self.theme);
             return;
         }
-        let progress = self.tasks.newest().is_some_and(|t| t.remote.is_some());
-        let frame = screens::Frame::split(area, if progress { 2 } else { 1 });
+        // A long notice may take a few rows, never more than a sixth of the screen.
+        let mut notice = self.notice_lines(area.width);
+        notice.truncate(usize::from(area.height / 6).clamp(2, 3));
+        let rows = u16::try_from(notice.len().max(1)).unwrap_or(1);
+        let frame = screens::Frame::split(area, rows);
         screens::render_header(frame.header, buf, self.screen(), self.theme);
         self.render_body(frame.body, buf);
-        self.render_notice(frame.notice, buf);
+        for (y, line) in (frame.notice.y..).zip(&notice) {
+            buf.set_line(frame.notice.x, y, line, frame.notice.width);
+        }
         self.render_status(frame.status, buf);
         self.render_overlay(area, buf);
     }
@@ -73,52 +79,47 @@ impl App {
     }
 
     /// The rows above the status bar: a spinner with what runs (and, under it, how far its
-    /// reads are), else the last notice.
-    fn render_notice(&self, area: Rect, buf: &mut Buffer) {
-        if area.height == 0 {
-            return;
-        }
+    /// reads are), else the last notice, wrapped.
+    fn notice_lines(&self, width: u16) -> Vec<Line<'static>> {
         let theme = self.theme;
-        let line = if let Some(task) = self.tasks.newest() {
+        if let Some(task) = self.tasks.newest() {
             let cancel = match (task.cancellable, task.quick) {
                 (_, true) => "",
                 (true, false) => " (Esc cancels)",
                 (false, false) => " (cannot be cancelled)",
             };
-            if let Some(remote) = task.remote.as_ref().filter(|_| area.height > 1) {
-                let progress = Line::from(vec![
-                    Span::raw("   "),
-                    Span::styled(one_line(&remote.line(self.now)), theme.info()),
-                ]);
-                buf.set_line(area.x, area.y + 1, &progress, area.width);
-            }
-            Line::from(vec![
+            let mut lines = vec![Line::from(vec![
                 Span::styled(format!(" {} ", spinner(self.tick)), theme.key()),
                 Span::raw(format!("{}…", one_line(&task.label))),
                 Span::styled(cancel, theme.dim()),
-            ])
-        } else if let Some(notice) = &self.notice {
-            let style = if notice.level == Level::Error {
-                theme.error()
-            } else {
-                theme.info()
-            };
-            let mark = if notice.level == Level::Error {
-                " ✗ "
-            } else {
-                " · "
-            };
-            Line::styled(format!("{mark}{}", one_line(&notice.text)), style)
-        } else {
-            return;
+            ])];
+            if let Some(remote) = &task.remote {
+                lines.push(Line::from(vec![
+                    Span::raw("   "),
+                    Span::styled(one_line(&remote.line(self.now)), theme.info()),
+                ]));
+            }
+            return lines;
+        }
+        let Some(notice) = &self.notice else {
+            return Vec::new();
         };
-        buf.set_line(area.x, area.y, &line, area.width);
+        let (mark, style) = match notice.level {
+            Level::Error => (" ✗ ", theme.error()),
+            Level::Info => (" · ", theme.info()),
+        };
+        let mut doc = Doc::new();
+        doc.push_hanging(
+            3,
+            Line::styled(format!("{mark}{}", one_line(&notice.text)), style),
+        );
+        doc.wrapped(width).to_vec()
     }
 
     fn render_status(&self, area: Rect, buf: &mut Buffer) {
         let mode = self.mode();
         let hints = keymap::hints(self.screen(), self.hint_context());
-        let target = self.facts.target_label().unwrap_or("not connected");
+        let target = self.facts.target_label().unwrap_or("no connector");
         let bar = StatusBar {
             target,
             mode: mode.banner(),

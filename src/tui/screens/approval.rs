@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use crate::domain::connector::InstanceTarget;
+use crate::domain::preview::Preview;
 use crate::domain::run::{Approval, RunMode};
 use crate::tui::action::Action;
 use crate::tui::message::Job;
@@ -41,7 +42,6 @@ impl ApprovalForm {
     /// A modal for the run on the preview screen.
     pub fn new(view: &PreviewView, theme: Theme) -> Self {
         let preview = &view.preview;
-        let production = !preview.is_sandbox;
         let mut fields = vec![
             Field {
                 label: "Reason (stored with the approval)".to_owned(),
@@ -54,10 +54,10 @@ impl ApprovalForm {
                 expected: Some(preview.number.clone()),
             },
         ];
-        if production && view.run.mode == RunMode::Live {
-            let name = InstanceTarget::Remote(preview.target.clone()).instance_name();
+        if let Some(why) = typed_name_needed(preview).filter(|_| view.run.mode == RunMode::Live) {
+            let name = target_of(preview).instance_name();
             fields.push(Field {
-                label: format!("PRODUCTION: type the instance name {}", one_line(&name)),
+                label: format!("{why}: type the instance name {}", one_line(&name)),
                 input: TextInput::single(""),
                 expected: Some(name),
             });
@@ -156,8 +156,11 @@ impl ApprovalForm {
         let Some(inner) = modal(area, buf, width, height, &self.title, theme) else {
             return;
         };
+        // The inputs come first: on a short screen the facts give up rows, never the fields.
+        let for_fields = u16::try_from(1 + self.fields.len() * 2 + 2).unwrap_or(u16::MAX);
         let facts_height = u16::try_from(fact_rows)
             .unwrap_or(u16::MAX)
+            .min(inner.height.saturating_sub(for_fields).max(1))
             .min(inner.height);
         facts.render(
             Rect {
@@ -196,6 +199,27 @@ impl ApprovalForm {
             let line = Line::from(hint_spans(&hints, theme));
             buf.set_line(inner.x, bottom - 1, &line, inner.width);
         }
+    }
+}
+
+/// The instance a preview targets.
+fn target_of(preview: &Preview) -> InstanceTarget {
+    if preview.target == InstanceTarget::Sandbox.label() {
+        InstanceTarget::Sandbox
+    } else {
+        InstanceTarget::Remote(preview.target.clone())
+    }
+}
+
+/// Why a live approval must type the instance name, as the workspace decides it: production,
+/// or a declared sandbox whose address does not show that it is one.
+fn typed_name_needed(preview: &Preview) -> Option<&'static str> {
+    if !preview.is_sandbox {
+        Some("PRODUCTION")
+    } else if !target_of(preview).is_known_sandbox() {
+        Some("Not a known sandbox address")
+    } else {
+        None
     }
 }
 

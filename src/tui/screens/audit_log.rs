@@ -17,6 +17,9 @@ use crate::tui::theme::Theme;
 use crate::tui::widgets::doc::{Doc, Scroll};
 use crate::tui::widgets::sanitize::{one_line, pad, truncate};
 
+/// The screen rows one event takes.
+const ROWS_PER_EVENT: u16 = 2;
+
 /// The fewest rows one page read asks for.
 const MIN_PAGE: u64 = 60;
 
@@ -118,7 +121,7 @@ impl AuditLogView {
         if area.width == 0 || area.height == 0 {
             return;
         }
-        let mut head = self.heading(theme);
+        let mut head = self.heading(area.width, theme);
         let head_rows = head.wrapped(area.width).len().min(usize::from(area.height));
         let head_height = u16::try_from(head_rows).unwrap_or(u16::MAX);
         head.render(
@@ -137,23 +140,23 @@ impl AuditLogView {
         self.render_list(list, buf, theme);
     }
 
-    fn heading(&self, theme: Theme) -> Doc {
+    fn heading(&self, width: u16, theme: Theme) -> Doc {
         let mut doc = Doc::new();
         let count = self.total.map_or_else(
             || "counting…".to_owned(),
             |t| format!("{} events", thousands(t)),
         );
-        doc.push_hanging(
-            2,
-            Line::from(vec![
+        // Narrow, the position line alone gives the count, so more events fit.
+        if width >= 64 {
+            doc.push(Line::from(vec![
                 Span::styled("Every audit event, newest first: ", theme.heading()),
                 Span::raw(count),
-            ]),
-        );
+            ]));
+        }
         let line = match &self.verified {
             None => check_line(Outcome::Warn, "chain not verified yet: verifying…", theme),
             Some(report) => match &report.first_bad {
-                None => check_line(Outcome::Pass, &intact(report), theme),
+                None => check_line(Outcome::Pass, &intact(report, width), theme),
                 Some(bad) => {
                     let text = format!("chain BROKEN: {}", one_line(bad));
                     check_line(Outcome::Fail, &text, theme)
@@ -168,27 +171,27 @@ impl AuditLogView {
         if area.height < 2 {
             return;
         }
-        let columns = format!(
-            "  {}{}{}run · actor · detail",
-            pad("seq", 8),
-            pad("at", 20),
-            pad("event", 26)
-        );
+        let columns = format!("  {}{}event · run", pad("seq", 8), pad("at", 20));
         buf.set_line(
             area.x,
             area.y,
             &Line::styled(columns, theme.dim()),
             area.width,
         );
-        self.rows = u64::from(area.height - 2);
+        // Two rows per event, so that who did it and the detail show at any width.
+        self.rows = u64::from((area.height - 2) / ROWS_PER_EVENT).max(1);
         self.offset = self.offset.min(self.last_offset());
         let total = self.total.unwrap_or(0);
-        for (y, position) in (area.y + 1..).zip(self.offset..(self.offset + self.rows).min(total)) {
-            let line = self.event_at(position).map_or_else(
-                || Line::styled("  loading…", theme.dim()),
-                |e| row(e, theme),
+        let ys = (area.y + 1..area.y + area.height - 1).step_by(usize::from(ROWS_PER_EVENT));
+        for (y, position) in ys.zip(self.offset..(self.offset + self.rows).min(total)) {
+            let [first, second] = self.event_at(position).map_or_else(
+                || [Line::styled("  loading…", theme.dim()), Line::default()],
+                |e| rows(e, theme),
             );
-            buf.set_line(area.x, y, &line, area.width);
+            buf.set_line(area.x, y, &first, area.width);
+            if y + 1 < area.y + area.height - 1 {
+                buf.set_line(area.x, y + 1, &second, area.width);
+            }
         }
         if total == 0 && self.total.is_some() {
             let empty = Line::styled("  no events yet", theme.dim());
@@ -218,28 +221,34 @@ impl AuditLogView {
     }
 }
 
-/// An intact chain in words, with its head.
-fn intact(report: &ChainReport) -> String {
+/// An intact chain in words, with its head (its first 16 digits on a narrow screen).
+fn intact(report: &ChainReport, width: u16) -> String {
+    let head = if width >= 80 {
+        report.head.clone()
+    } else {
+        truncate(&report.head, 17)
+    };
     format!(
-        "chain intact: {} events, each linked to the one before; head {}",
+        "chain intact: {} events, each linked to the one before; head {head}",
         thousands(report.events),
-        report.head
     )
 }
 
-/// One event on one line, so that a row is always one event.
-fn row(event: &AuditEvent, theme: Theme) -> Line<'static> {
-    let run = event
-        .run_id
-        .as_deref()
-        .map_or_else(String::new, |r| format!("{} · ", one_line(r)));
-    Line::from(vec![
+/// One event on two lines: when, what and which run; then who and the detail.
+fn rows(event: &AuditEvent, theme: Theme) -> [Line<'static>; 2] {
+    let mut first = vec![
         Span::raw(format!("  {}", pad(&event.seq.to_string(), 8))),
         Span::styled(pad(&one_line(&event.at), 20), theme.dim()),
-        Span::styled(pad(&one_line(&event.kind), 26), theme.heading()),
-        Span::raw(format!("{run}{} · ", one_line(&event.actor))),
-        Span::styled(truncate(&summary(&event.detail), 120), theme.dim()),
-    ])
+        Span::styled(one_line(&event.kind), theme.heading()),
+    ];
+    if let Some(run) = &event.run_id {
+        first.push(Span::styled(format!(" · {}", one_line(run)), theme.dim()));
+    }
+    let second = Line::from(vec![
+        Span::raw(format!("{}{} · ", " ".repeat(10), one_line(&event.actor))),
+        Span::styled(truncate(&summary(&event.detail), 160), theme.dim()),
+    ]);
+    [Line::from(first), second]
 }
 
 /// A count with thin groups of three digits: 1,000,000.

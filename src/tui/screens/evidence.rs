@@ -141,7 +141,6 @@ pub fn request_of(preview: &Preview) -> CloseRequest {
 fn build(data: &EvidenceData, exported: Option<&ExportView>, theme: Theme) -> Doc {
     let mut doc = Doc::new();
     header(&mut doc, &data.run, theme);
-    export(&mut doc, exported, theme);
     if data.interrupted {
         doc.push_hanging(
             2,
@@ -152,6 +151,8 @@ fn build(data: &EvidenceData, exported: Option<&ExportView>, theme: Theme) -> Do
             ]),
         );
     }
+    doc.blank();
+    export(&mut doc, exported, theme);
     doc.blank();
     approval(&mut doc, data, theme);
     doc.blank();
@@ -305,10 +306,13 @@ fn approval(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
     } else {
         "DOES NOT MATCH the run"
     };
-    doc.push(Line::styled(
-        format!("  digest {} ({binds})", approval.digest),
-        theme.dim(),
-    ));
+    doc.push_hanging(
+        4,
+        Line::styled(
+            format!("  digest {} ({binds})", approval.digest),
+            theme.dim(),
+        ),
+    );
 }
 
 fn simulation(doc: &mut Doc, data: &EvidenceData, theme: Theme) {

@@ -255,17 +255,19 @@ impl FieldsForm {
             self.inputs[USER].set_value(INTEGRATION_USER);
         }
         self.inputs[PASSWORD].set_value(INTEGRATION_PASSWORD);
-        let mut text = format!("filled the sandbox demo password of {INTEGRATION_USER}");
+        let mut text = "sandbox demo password".to_owned();
         if self.auth == AuthKind::OAuth {
             self.inputs[OAUTH_ID].set_value(OAUTH_CLIENT_ID);
             self.inputs[OAUTH_SECRET].set_value(OAUTH_CLIENT_SECRET);
-            text.push_str(" and its OAuth client");
+            text.push_str(" and OAuth client");
         }
         self.demo_filled = true;
         self.touched = true;
         self.problems.clear();
         self.refocus();
-        Action::Notice(Notice::info(format!("{text} (masked); Ctrl-S saves")))
+        Action::Notice(Notice::info(format!(
+            "{text} filled (masked); Ctrl-S saves"
+        )))
     }
 
     fn move_focus(&mut self, forward: bool) -> Action {

@@ -18,8 +18,21 @@ use crate::tui::theme::Theme;
 use crate::tui::widgets::doc::Doc;
 use crate::tui::widgets::sanitize::one_line;
 
-/// Where the inputs start, after their labels.
+/// Where the inputs start, after their labels, on a wide enough screen.
 const LABEL_WIDTH: u16 = 22;
+/// Narrower than this, each label sits above its input.
+const SIDE_BY_SIDE: u16 = 64;
+/// Where a stacked input and its hint start.
+const STACKED: u16 = 4;
+
+/// Where inputs start on a screen `width` columns wide, and whether labels sit above them.
+fn input_column(width: u16) -> (u16, bool) {
+    if width >= SIDE_BY_SIDE {
+        (LABEL_WIDTH, false)
+    } else {
+        (STACKED, true)
+    }
+}
 
 /// One row of the form.
 struct Row {
@@ -50,12 +63,13 @@ impl FieldsForm {
             .position(|r| r.focus == Some(self.focus))
             .unwrap_or(0);
         let height = usize::from(area.height);
-        let offset = (focus_row + 3).saturating_sub(height);
+        let offset = (focus_row + 4).saturating_sub(height);
+        let (column, _) = input_column(area.width);
         for (y, row) in (area.y..).zip(rows.iter().skip(offset).take(height)) {
             buf.set_line(area.x, y, &row.line, area.width);
             if let Some(index) = row.input {
-                let x = area.x + LABEL_WIDTH.min(area.width);
-                let input_area = Rect::new(x, y, area.width.saturating_sub(LABEL_WIDTH + 1), 1);
+                let x = area.x + column.min(area.width);
+                let input_area = Rect::new(x, y, area.width.saturating_sub(column + 1), 1);
                 self.inputs[index].render(input_area, buf);
             }
         }
@@ -72,20 +86,31 @@ impl FieldsForm {
             sandbox_note(&mut top, theme);
         }
         let mut rows: Vec<Row> = top.wrapped(width).iter().cloned().map(Row::text).collect();
+        let (column, stacked) = input_column(width);
+        let pad = " ".repeat(usize::from(column));
         for stop in self.stops() {
-            let (row, below) = match stop {
+            let (mut row, below) = match stop {
                 Stop::Input(index) => {
                     (self.input_row(index, theme), Some(self.below(index, theme)))
                 }
-                Stop::Auth => (self.auth_row(theme), Some(self.auth_hint(theme))),
+                Stop::Auth => (self.auth_row(theme, stacked), Some(self.auth_hint(theme))),
                 Stop::Sandbox => (self.toggle_row(theme), None),
                 Stop::Save => (self.save_row(theme), None),
             };
+            if stacked && let Some(index) = row.input.take() {
+                rows.push(row);
+                row = Row {
+                    line: Line::default(),
+                    input: Some(index),
+                    focus: None,
+                };
+            }
             rows.push(row);
+            let below = below.map(|line| indented(&pad, line));
             rows.extend(
                 below
                     .into_iter()
-                    .flat_map(|l| wrap(l, width))
+                    .flat_map(|l| wrap(l, column, width))
                     .map(Row::text),
             );
         }
@@ -111,30 +136,29 @@ impl FieldsForm {
 
     /// The line under an input: its problem when there is one, else a hint.
     fn below(&self, index: usize, theme: Theme) -> Line<'static> {
-        let pad = " ".repeat(usize::from(LABEL_WIDTH));
         if let Some(problem) = self.problems.iter().find(|p| input_of(&p.field) == index) {
-            let text = format!("{pad}✗ {}: {}", LABELS[index], problem.problem);
+            let text = format!("✗ {}: {}", LABELS[index], problem.problem);
             return Line::styled(text, theme.fail());
         }
         let sandbox = self.targets_sandbox();
         let hint = match index {
             URL => {
-                let text = format!("{pad}{}", url_hint(&self.inputs[URL].value()));
-                return Line::styled(text, theme.dim());
+                return Line::styled(url_hint(&self.inputs[URL].value()), theme.dim());
             }
-            USER if sandbox => "the sandbox's demo user: itil + itil_admin, web-service-only",
+            USER if sandbox => "sandbox demo user: itil, itil_admin, web-service-only",
             USER => "the integration user (web-service-only, itil + itil_admin)",
-            PASSWORD if sandbox => "masked, never shown; Ctrl-D fills the sandbox's demo password",
+            PASSWORD if sandbox => "masked, never shown; Ctrl-D fills the demo password",
             PASSWORD => "masked, never shown; kept in the OS keyring or for this session only",
-            OAUTH_ID if sandbox => "Ctrl-D fills the sandbox's demo OAuth client",
+            OAUTH_ID if sandbox => "Ctrl-D fills the sandbox's demo client",
             OAUTH_ID => "the client id of the OAuth entry in the Application Registry",
             OAUTH_SECRET => "masked, never shown; kept beside the password",
             _ => "table incident; field names separated by commas",
         };
-        Line::styled(format!("{pad}{hint}"), theme.dim())
+        Line::styled(hint, theme.dim())
     }
 
-    fn auth_row(&self, theme: Theme) -> Row {
+    /// The auth choice; stacked, the label takes its own row and the choice goes below it.
+    fn auth_row(&self, theme: Theme, stacked: bool) -> Row {
         let (marker, style) = self.marker(Stop::Auth, theme);
         let choice = |kind: AuthKind, text: &str| {
             let mark = if self.auth == kind { "(•) " } else { "( ) " };
@@ -145,7 +169,11 @@ impl FieldsForm {
             };
             Span::styled(format!("{mark}{text}"), look)
         };
-        let label = format!("{marker}{:<20}", "Auth method");
+        let label = if stacked {
+            format!("{marker}Auth method: ")
+        } else {
+            format!("{marker}{:<20}", "Auth method")
+        };
         let line = Line::from(vec![
             Span::styled(label, style),
             choice(AuthKind::Basic, "basic"),
@@ -160,13 +188,12 @@ impl FieldsForm {
     }
 
     fn auth_hint(&self, theme: Theme) -> Line<'static> {
-        let pad = " ".repeat(usize::from(LABEL_WIDTH));
         let text = match self.auth {
-            AuthKind::Basic => format!("{pad}← → or Space switches; OAuth also asks for a client"),
-            AuthKind::OAuth => format!(
-                "{pad}OAuth failures are opaque on ServiceNow (a bare 401): the error will point \
-                 at the instance's system log"
-            ),
+            AuthKind::Basic => "← → or Space switches; OAuth also asks for a client",
+            AuthKind::OAuth => {
+                "OAuth failures are opaque on ServiceNow (a bare 401): the error will point at \
+                 the instance's system log"
+            }
         };
         Line::styled(text, theme.dim())
     }
@@ -263,9 +290,18 @@ pub fn password_store(doc: &mut Doc, facts: &Facts, theme: Theme) {
     }
 }
 
-fn wrap(line: Line<'static>, width: u16) -> Vec<Line<'static>> {
+/// A hint or problem moved to the input column.
+fn indented(pad: &str, line: Line<'static>) -> Line<'static> {
+    let style = line.style;
+    let mut spans = vec![Span::raw(pad.to_owned())];
+    spans.extend(line.spans);
+    Line::from(spans).style(style)
+}
+
+/// Wraps a line under the input column.
+fn wrap(line: Line<'static>, column: u16, width: u16) -> Vec<Line<'static>> {
     let mut doc = Doc::new();
-    doc.push_hanging(usize::from(LABEL_WIDTH), line);
+    doc.push_hanging(usize::from(column), line);
     doc.wrapped(width).to_vec()
 }
 
@@ -273,7 +309,7 @@ fn wrap(line: Line<'static>, width: u16) -> Vec<Line<'static>> {
 fn url_hint(typed: &str) -> String {
     match normalise_instance_url(typed) {
         Ok(InstanceTarget::Sandbox) => {
-            "→ the embedded sandbox on 127.0.0.1 (no account, no network)".to_owned()
+            "→ embedded sandbox on 127.0.0.1 (no account or network)".to_owned()
         }
         Ok(InstanceTarget::Remote(url)) => format!("→ {url}"),
         Err(error) => format!("! {error}"),

@@ -40,17 +40,19 @@ pub fn render(area: Rect, buf: &mut Buffer, screen: Screen, scroll: &mut Scroll,
         .title(" Keys (↑↓ scroll, any other key closes) ");
     let inner = block.inner(outer);
     block.render(outer, buf);
+    // Narrow, each key's meaning goes on the row under it instead of a squeezed column.
+    let column = if inner.width >= 60 { 24 } else { 4 };
     let mut doc = Doc::new();
     for (section, keys) in keymap::help(screen) {
         doc.push(Line::styled(section, theme.heading()));
         for (key, what) in keys {
-            doc.push_hanging(
-                24,
-                Line::from(vec![
-                    Span::styled(pad(&format!("  {key}"), 24), theme.key()),
-                    Span::raw(what),
-                ]),
-            );
+            if column == 24 {
+                let key = Span::styled(pad(&format!("  {key}"), 24), theme.key());
+                doc.push_hanging(24, Line::from(vec![key, Span::raw(what)]));
+            } else {
+                doc.push(Line::styled(format!("  {key}"), theme.key()));
+                doc.push_hanging(4, Line::raw(format!("    {what}")));
+            }
         }
         doc.blank();
     }

@@ -162,10 +162,16 @@ pub fn render_too_small(area: Rect, buf: &mut Buffer, theme: Theme) {
 }
 
 /// The header: the product, the connector and where the operator is.
+/// On a narrow terminal the lane's name gives way, so the screen's title stays whole.
 pub fn render_header(area: Rect, buf: &mut Buffer, screen: Screen, theme: Theme) {
+    let trail = if area.width >= 64 {
+        "▸ ServiceNow Ticketing ▸ "
+    } else {
+        "▸ "
+    };
     let line = Line::from(vec![
         Span::styled(" ActionPlane ", theme.title()),
-        Span::styled("▸ ServiceNow Ticketing ▸ ", theme.dim()),
+        Span::styled(trail, theme.dim()),
         Span::styled(screen.title(), theme.heading()),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);

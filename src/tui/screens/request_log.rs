@@ -43,16 +43,22 @@ pub fn render(
         return;
     }
     Clear.render(outer, buf);
+    let title = if outer.width >= 80 {
+        " Requests to the instance, newest first (↑↓ scroll, any other key closes) "
+    } else {
+        " Requests to the instance, newest first "
+    };
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.focus())
-        .title(" Requests to the instance, newest first (↑↓ scroll, any other key closes) ");
+        .title(title);
     let inner = block.inner(outer);
     block.render(outer, buf);
-    build(log, theme).render(inner, buf, scroll);
+    build(log, inner.width >= 70, theme).render(inner, buf, scroll);
 }
 
-fn build(log: &[LoggedRequest], theme: Theme) -> Doc {
+/// The log as a document; narrow, each call's path goes on the row under its status.
+fn build(log: &[LoggedRequest], wide: bool, theme: Theme) -> Doc {
     let mut doc = Doc::new();
     doc.push_hanging(
         2,
@@ -65,11 +71,12 @@ fn build(log: &[LoggedRequest], theme: Theme) -> Doc {
         ),
     );
     let header = format!(
-        "{}{}{}{}path and query",
+        "{}{}{}{}{}",
         pad("time", 9),
         pad("method", 7),
         pad("status", 7),
-        pad("   ms", 6)
+        pad("   ms", 6),
+        if wide { "path and query" } else { "" }
     );
     doc.push(Line::styled(header, theme.dim()));
     if log.is_empty() {
@@ -79,26 +86,36 @@ fn build(log: &[LoggedRequest], theme: Theme) -> Doc {
         ));
     }
     for call in log.iter().rev() {
-        doc.push_hanging(PATH_AT, row(call, theme));
+        let mut spans = row(call, theme);
+        if wide {
+            doc.push_hanging(PATH_AT, Line::from(spans));
+        } else {
+            let path = spans.split_off(4);
+            doc.push(Line::from(spans));
+            let mut below = vec![Span::raw("  ")];
+            below.extend(path);
+            doc.push_hanging(2, Line::from(below));
+        }
     }
     doc
 }
 
-fn row(call: &LoggedRequest, theme: Theme) -> Line<'static> {
+/// A call's spans: time, method, status and time taken, then the path and its query.
+fn row(call: &LoggedRequest, theme: Theme) -> Vec<Span<'static>> {
     let (status, style) = match call.status {
         Some(code @ 200..=299) => (code.to_string(), theme.pass()),
         Some(code) => (code.to_string(), theme.fail()),
         None => ("none".to_owned(), theme.fail()),
     };
     let (path, query) = readable(&call.path);
-    Line::from(vec![
+    vec![
         Span::styled(pad(&local_clock(&call.at), 9), theme.dim()),
         Span::raw(pad(&one_line(&call.method), 7)),
         Span::styled(pad(&status, 7), style),
         Span::raw(format!("{:>5} ", call.elapsed_ms)),
         Span::raw(one_line(&path)),
         Span::styled(one_line(&query), theme.dim()),
-    ])
+    ]
 }
 
 /// The path, and its query decoded (`name=incident^ORname=task`, not `%3D` and `%5E`).
@@ -157,7 +174,7 @@ mod tests {
             call("/api/now/table/sys_user", Some(200)),
             call("/api/now/table/incident", None),
         ];
-        let text: Vec<String> = build(&log, Theme::plain())
+        let text: Vec<String> = build(&log, true, Theme::plain())
             .wrapped(100)
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())

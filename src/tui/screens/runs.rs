@@ -49,14 +49,24 @@ impl RunsView {
             return;
         }
         self.selected = self.selected.min(runs.len().saturating_sub(1));
-        let header = format!(
-            "  {}{}{}{}{}outcome",
-            pad("run", 28),
-            pad("mode", 9),
-            pad("state", 12),
-            pad("record", 10),
-            pad("updated", 21)
-        );
+        let narrow = area.width < 70;
+        let header = if narrow {
+            format!(
+                "  {}{}{}run",
+                pad("mode", 9),
+                pad("state", 12),
+                pad("record", 10)
+            )
+        } else {
+            format!(
+                "  {}{}{}{}{}outcome",
+                pad("run", 28),
+                pad("mode", 9),
+                pad("state", 12),
+                pad("record", 10),
+                pad("updated", 21)
+            )
+        };
         buf.set_line(
             area.x,
             area.y,
@@ -72,7 +82,7 @@ impl RunsView {
         let first = (self.selected + 1).saturating_sub(rows);
         for (y, (i, run)) in (area.y + 1..).zip(runs.iter().enumerate().skip(first).take(rows)) {
             let line = Line::styled(
-                row(run, i == self.selected),
+                row(run, i == self.selected, narrow),
                 style(run, i == self.selected, theme),
             );
             buf.set_line(area.x, y, &line, area.width);
@@ -80,7 +90,8 @@ impl RunsView {
     }
 }
 
-fn row(row: &RunRow, selected: bool) -> String {
+/// One run on one line; narrow, what it is and how it stands come before its id.
+fn row(row: &RunRow, selected: bool, narrow: bool) -> String {
     let run = &row.run;
     let state = if row.interrupted {
         "interrupted"
@@ -92,9 +103,19 @@ fn row(row: &RunRow, selected: bool) -> String {
     } else {
         run.mode.banner()
     };
+    let marker = if selected { "▶ " } else { "  " };
+    if narrow {
+        let number = pad(&one_line(&run.number), 10);
+        return format!(
+            "{marker}{}{}{number}{}",
+            pad(kind, 9),
+            pad(state, 12),
+            run.id
+        );
+    }
     format!(
         "{}{}{}{}{}{}{}",
-        if selected { "▶ " } else { "  " },
+        marker,
         pad(&run.id, 28),
         pad(kind, 9),
         pad(state, 12),

@@ -245,9 +245,9 @@ impl SampleForm {
         );
         buf.set_line(area.x, area.y, &heading, area.width);
         let (word, note) = if self.resolve_only {
-            ("Resolved (6)", "reversible (t: close instead)")
+            ("Resolved (6)", "reversible; t: close")
         } else {
-            ("Closed (7)", "one-way (t: resolve instead)")
+            ("Closed (7)", "one-way; t: resolve")
         };
         let line = Line::from(vec![
             marker(self.focus == STATE, theme),

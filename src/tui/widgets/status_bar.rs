@@ -10,7 +10,7 @@ use crate::tui::theme::Theme;
 
 /// What the status bar shows.
 pub struct StatusBar<'a> {
-    /// "embedded sandbox", a URL, or "not connected".
+    /// "embedded sandbox", a URL, or "no connector".
     pub target: &'a str,
     /// "DRY RUN" or "LIVE".
     pub mode: &'a str,
@@ -33,9 +33,9 @@ impl Widget for &StatusBar<'_> {
         } else {
             theme.dry_run()
         };
-        let target = sanitize::truncate(&sanitize::one_line(self.target), 40);
+        let target = sanitize::truncate(&sanitize::one_line(self.target), self.target_room(area));
         let mut spans = vec![
-            Span::raw(" "),
+            Span::raw(lead(area)),
             Span::styled(format!(" {} ", self.mode), mode_style),
             Span::raw(" "),
         ];
@@ -57,6 +57,25 @@ impl Widget for &StatusBar<'_> {
             buf.set_line(area.x + area.width - width, area.y, &hints, width);
         }
     }
+}
+
+impl StatusBar<'_> {
+    /// Columns the target may take: at most 40, and less on a narrow bar, so that the help and
+    /// back hints keep their place; never under 12, so the target still reads.
+    fn target_room(&self, area: Rect) -> usize {
+        let globals = &self.hints[self.hints.len().saturating_sub(2)..];
+        let hints = Line::from(hint_spans(globals, self.theme)).width();
+        let badge = if self.production { 13 } else { 0 };
+        let fixed = lead(area).len() + self.mode.chars().count() + 2 + 1 + badge + 1;
+        usize::from(area.width)
+            .saturating_sub(fixed + hints + 1)
+            .clamp(12, 40)
+    }
+}
+
+/// A space before the mode, given up on a narrow bar.
+fn lead(area: Rect) -> &'static str {
+    if area.width < 50 { "" } else { " " }
 }
 
 /// As many whole hints as fit in `room` columns. The screen's own hints go first; the last two
