@@ -12,6 +12,9 @@ use actionplane::workspace::Workspace;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if std::env::var("ACTIONPLANE_TIME").is_ok_and(|v| v.eq_ignore_ascii_case("utc")) {
+        actionplane::domain::incident::show_times_in_utc();
+    }
     let from_env = std::env::var_os(store::DB_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);

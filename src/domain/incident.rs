@@ -97,8 +97,19 @@ pub struct JournalEntry {
 /// Turns a raw ServiceNow date (UTC, `YYYY-MM-DD HH:MM:SS`) into local time with the zone
 /// named, e.g. `2026-05-04 13:20:07 Europe/Berlin (UTC+02:00)`. Odd input is shown as given.
 pub fn local_time(raw_utc: &str) -> String {
+    if TIMES_IN_UTC.load(std::sync::atomic::Ordering::Relaxed) {
+        return local_time_in(raw_utc, &chrono::Utc, "UTC");
+    }
     let zone = iana_time_zone::get_timezone().unwrap_or_else(|_| "local".to_owned());
     local_time_in(raw_utc, &chrono::Local, &zone)
+}
+
+static TIMES_IN_UTC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Shows every time in UTC instead of local time, for operators who compare with instance
+/// logs (`ACTIONPLANE_TIME=utc`) and for output that must not depend on the machine's zone.
+pub fn show_times_in_utc() {
+    TIMES_IN_UTC.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// [`local_time`] for a given offset and zone name (testable without touching `TZ`).

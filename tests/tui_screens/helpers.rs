@@ -22,6 +22,8 @@ pub fn type_text(app: &mut App, text: &str) {
 }
 
 pub fn draw(app: &mut App, width: u16, height: u16) -> Buffer {
+    // Screens must read the same on every machine, whatever its time zone.
+    actionplane::domain::incident::show_times_in_utc();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| app.render(frame)).unwrap();
     terminal.backend().buffer().clone()

@@ -1,6 +1,7 @@
 //! Step 04 configure-actionplane: validate and sync with progress, then the metadata table of
 //! the allowlisted fields (dictionary entries and choice lists).
 
+use crate::domain::incident::local_time;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -94,7 +95,8 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
         (Some(report), _) => {
             let text = format!(
                 "auth validated as {} at {}",
-                report.user_name, report.checked_at
+                report.user_name,
+                local_time(&report.checked_at)
             );
             doc.push_hanging(8, check_line(Outcome::Pass, &text, theme));
         }
@@ -111,7 +113,7 @@ fn connection(doc: &mut Doc, facts: &Facts, theme: Theme) {
             "synced {} fields of {} at {}",
             metadata.fields.len(),
             metadata.hierarchy.join(" ← "),
-            metadata.synced_at
+            local_time(&metadata.synced_at)
         );
         doc.push_hanging(8, check_line(Outcome::Pass, &text, theme));
         if !metadata.missing.is_empty() {

@@ -1,6 +1,7 @@
 //! The evidence of one run after execution: its state, the approval, what was sent, the
 //! read-back and the rollback plan. After a verified dry run it offers the same change live.
 
+use crate::domain::incident::local_time;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -267,7 +268,11 @@ fn header(doc: &mut Doc, run: &GovernedRun, theme: Theme) {
         one_line(&run.target)
     );
     doc.push_hanging(2, Line::raw(summary));
-    let times = format!("created {} · updated {}", run.created_at, run.updated_at);
+    let times = format!(
+        "created {} · updated {}",
+        local_time(&run.created_at),
+        local_time(&run.updated_at)
+    );
     doc.push(Line::styled(times, theme.dim()));
     if let Some(parent) = &run.parent_id {
         doc.push(Line::styled(
@@ -295,7 +300,9 @@ fn approval(doc: &mut Doc, data: &EvidenceData, theme: Theme) {
     let via = if approval.over_ssh { " over SSH" } else { "" };
     doc.push(Line::raw(format!(
         "  by {}@{}{via} at {}",
-        approval.approver, approval.host, approval.approved_at
+        approval.approver,
+        approval.host,
+        local_time(&approval.approved_at)
     )));
     doc.push_hanging(
         4,

@@ -1,5 +1,6 @@
 //! Step 01 create-pdi: which instance answers, its build, or what the embedded sandbox is.
 
+use crate::domain::incident::local_time;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -73,7 +74,7 @@ fn build(facts: &Facts, theme: Theme) -> Doc {
             )));
             doc.push(Line::from(label_value(
                 "  Checked at",
-                &report.checked_at,
+                &local_time(&report.checked_at),
                 theme,
             )));
         }

@@ -1,6 +1,7 @@
 //! The preview as a document: a diff per field with `+`/`-` markers, blocked fields, policy
 //! posture, rollback readiness and the digest. Built once per preview, then only scrolled.
 
+use crate::domain::incident::local_time;
 use ratatui::text::{Line, Span};
 
 use super::check_line;
@@ -80,7 +81,7 @@ fn header(doc: &mut Doc, run: &GovernedRun, preview: &Preview, theme: Theme) {
                 format!(
                     " · record version {}, updated {}",
                     preview.mod_count,
-                    one_line(&preview.updated_on)
+                    one_line(&local_time(&preview.updated_on))
                 ),
                 theme.dim(),
             ),
