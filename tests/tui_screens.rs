@@ -407,3 +407,23 @@ fn a_live_write_to_production_also_wants_the_instance_name() {
     };
     assert_eq!(typed_instance.as_deref(), Some("dev12345"));
 }
+
+#[test]
+fn keys_typed_while_the_terminal_is_too_small_change_nothing() {
+    let mut app = App::detached(Theme::plain());
+    draw(&mut app, 20, 5);
+    app.handle_event(key(KeyCode::Char('3')));
+    app.handle_event(key(KeyCode::Enter));
+    assert_eq!(
+        app.screen(),
+        Screen::Overview,
+        "no key may act on a screen nobody can see"
+    );
+    draw(&mut app, 100, 30);
+    app.handle_event(key(KeyCode::Char('3')));
+    assert_ne!(
+        app.screen(),
+        Screen::Overview,
+        "once it fits, keys work again"
+    );
+}

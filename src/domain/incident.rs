@@ -100,7 +100,13 @@ pub fn local_time(raw_utc: &str) -> String {
     if TIMES_IN_UTC.load(std::sync::atomic::Ordering::Relaxed) {
         return local_time_in(raw_utc, &chrono::Utc, "UTC");
     }
-    let zone = iana_time_zone::get_timezone().unwrap_or_else(|_| "local".to_owned());
+    // `TZ` decides the offset chrono uses, so it names the zone too when it is set.
+    let zone = std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_owned())
+        .filter(|tz| !tz.is_empty())
+        .or_else(|| iana_time_zone::get_timezone().ok())
+        .unwrap_or_else(|| "local".to_owned());
     local_time_in(raw_utc, &chrono::Local, &zone)
 }
 

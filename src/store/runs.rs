@@ -162,13 +162,8 @@ impl Store {
             "digest": approval.digest, "reason": approval.reason,
             "host": approval.host, "overSsh": approval.over_ssh,
         });
-        self.transition(
-            &approval.run_id,
-            RunState::Approved,
-            None,
-            &approval.approver,
-            detail,
-        )
+        let actor = format!("{}@{}", approval.approver, approval.host);
+        self.transition(&approval.run_id, RunState::Approved, None, &actor, detail)
     }
 
     /// The approval of a run, if it has one.

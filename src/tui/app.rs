@@ -72,6 +72,9 @@ pub enum Overlay {
 /// The whole terminal app.
 pub struct App {
     pub(crate) theme: Theme,
+    /// Set when the last frame was too small for a layout: only quitting keys count then, so
+    /// nothing typed lands in a form the operator cannot see.
+    pub(crate) too_small: bool,
     pub(crate) nav: Vec<Screen>,
     pub(crate) overlay: Option<Overlay>,
     pub(crate) facts: Facts,
@@ -106,6 +109,7 @@ impl App {
 
     fn build(runner: Option<Arc<dyn Runner>>, theme: Theme) -> Self {
         Self {
+            too_small: false,
             theme,
             nav: vec![Screen::Overview],
             overlay: None,
@@ -195,7 +199,7 @@ impl App {
     pub fn handle_event(&mut self, event: Event) {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
-            Event::Paste(text) => self.on_paste(&text),
+            Event::Paste(text) if !self.too_small => self.on_paste(&text),
             _ => {}
         }
     }

@@ -17,6 +17,12 @@ impl App {
             self.perform(Action::Quit);
             return;
         }
+        if self.too_small {
+            if key.code == KeyCode::Char('q') {
+                self.perform(Action::Quit);
+            }
+            return;
+        }
         if self.overlay.is_some() {
             let action = self.overlay_key(key);
             self.perform(action);

@@ -26,7 +26,8 @@ impl App {
 
     /// Draws the whole app into an area of a buffer (any size, down to 0x0).
     pub fn render_area(&mut self, area: Rect, buf: &mut Buffer) {
-        if !screens::fits(area) {
+        self.too_small = !screens::fits(area);
+        if self.too_small {
             screens::render_too_small(area, buf, self.theme);
             return;
         }

@@ -303,12 +303,13 @@ fn summary_section(md: &mut String, run: &serde_json::Value, preview: &serde_jso
         text(&preview["sysId"]),
         preview["modCount"]
     );
-    let _ = writeln!(
-        md,
-        "- State: **{}** {}",
-        text(&run["state"]),
-        text(&run["outcome"])
-    );
+    let outcome = text(&run["outcome"]);
+    let outcome = if outcome.is_empty() {
+        String::new()
+    } else {
+        format!(": {outcome}")
+    };
+    let _ = writeln!(md, "- State: **{}**{outcome}", text(&run["state"]));
     let _ = writeln!(md, "- Digest: `{}`\n", text(&run["digest"]));
 }
 
