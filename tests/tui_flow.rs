@@ -329,16 +329,7 @@ async fn a_rate_limited_read_counts_down_and_esc_cancels_it_writing_nothing() {
         rate_limited: true,
         ..Faults::default()
     };
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = sandbox::start(&dir.path().join("peer.sqlite"), addr, limited)
-        .await
-        .unwrap();
-    let ws = workspace(dir.path());
-    let mut app = App::with_theme(Arc::clone(&ws), Theme::plain());
-    app.settle().await;
-    press(&mut app, KeyCode::Char('3'));
-    fill_connector_form(&mut app, &server.base_url());
-    app.settle().await;
+    let (server, ws, mut app) = connected_to_faulty_sandbox(dir.path(), limited).await;
 
     press(&mut app, KeyCode::Char('v'));
     let retry = loop {
@@ -426,17 +417,7 @@ async fn esc_cancels_a_slow_validation_and_the_app_stays_usable() {
         slow_ms: 60_000,
         ..Faults::default()
     };
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = sandbox::start(&dir.path().join("peer.sqlite"), addr, slow)
-        .await
-        .unwrap();
-    let ws = workspace(dir.path());
-    let mut app = App::with_theme(Arc::clone(&ws), Theme::plain());
-    app.settle().await;
-
-    press(&mut app, KeyCode::Char('3'));
-    fill_connector_form(&mut app, &server.base_url());
-    app.settle().await;
+    let (server, _ws, mut app) = connected_to_faulty_sandbox(dir.path(), slow).await;
     assert_eq!(app.screen(), Screen::Configure);
 
     press(&mut app, KeyCode::Char('v'));
@@ -549,4 +530,23 @@ async fn keys_that_arrive_later_still_reach_the_loop() {
         ended = run => ended.unwrap(),
     }
     assert!(app.should_quit());
+}
+
+/// A sandbox of its own playing `faults`, and the app connected to it through the step 03
+/// form.
+async fn connected_to_faulty_sandbox(
+    dir: &std::path::Path,
+    faults: Faults,
+) -> (sandbox::SandboxHandle, Arc<Workspace>, App) {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = sandbox::start(&dir.join("peer.sqlite"), addr, faults)
+        .await
+        .unwrap();
+    let ws = workspace(dir);
+    let mut app = App::with_theme(Arc::clone(&ws), Theme::plain());
+    app.settle().await;
+    press(&mut app, KeyCode::Char('3'));
+    fill_connector_form(&mut app, &server.base_url());
+    app.settle().await;
+    (server, ws, app)
 }
