@@ -81,3 +81,33 @@ fn the_environment_variable_serves_automation() {
     assert_eq!(status["readable"], true);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("from-env"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resaving_keeps_the_stored_password_only_for_the_same_instance_and_user() {
+    use actionplane::domain::connector::ConnectPayload;
+    use actionplane::secrets::SecretStore;
+    use actionplane::workspace::Workspace;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(&dir.path().join("a.db"), SecretStore::in_memory()).unwrap();
+    let text = std::fs::read_to_string(common::SANDBOX_PAYLOAD).unwrap();
+    let mut payload = ConnectPayload::parse(&text).unwrap();
+    ws.connect(&payload).await.unwrap();
+
+    payload.client_secret.clear();
+    let again = ws.connect_keeping_secret(payload.clone()).await.unwrap();
+    assert!(matches!(
+        again.validation,
+        Some(actionplane::workspace::StepResult::Ok { .. })
+    ));
+
+    payload.instance_url = "https://itsm.example.org".to_owned();
+    payload.validate_after_save = false;
+    payload.sync_metadata_after_save = false;
+    let moved = ws.connect_keeping_secret(payload).await;
+    assert!(
+        moved.is_err(),
+        "a stored password must not follow a changed instance URL"
+    );
+    ws.shutdown().await;
+}

@@ -139,7 +139,7 @@ async fn perform(ws: &Arc<Workspace>, job: Job, out: &Outbox) -> Result<()> {
     match job {
         Job::Refresh => refresh(ws, out),
         Job::Connect(payload) => {
-            let outcome = ws.connect(&payload).await?;
+            let outcome = ws.connect_keeping_secret(payload).await?;
             let secret_store = outcome.secret_store.describe().to_owned();
             out.send(Data::Saved(SaveNote {
                 instance: outcome.instance,

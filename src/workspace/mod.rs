@@ -19,7 +19,9 @@ pub use evidence::{ExportedPack, GoLiveCondition, ROLLBACK_ACTION};
 pub use execute::{CRASH_AT_ENV, CRASH_POINTS, RunSummary, is_interrupted, run_marker};
 pub use runs::{Execution, RunDetail};
 
-use crate::domain::connector::{Auth, ConnectPayload, ConnectorSettings, InstanceTarget};
+use crate::domain::connector::{
+    Auth, ConnectPayload, ConnectorSettings, InstanceTarget, normalise_instance_url,
+};
 use crate::domain::metadata::TableMetadata;
 use crate::domain::onboarding::{self, Progress, Step, SyncSummary, ValidationReport};
 use crate::domain::policy::Allowlist;
@@ -234,6 +236,37 @@ impl Workspace {
             ));
         }
         Ok(outcome)
+    }
+
+    /// Saves settings like `connect`, keeping the stored password (and OAuth client secret)
+    /// where the payload leaves it empty: re-saving a form need not retype a secret.
+    pub async fn connect_keeping_secret(
+        &self,
+        mut payload: ConnectPayload,
+    ) -> Result<ConnectOutcome> {
+        // Only the very same instance and user may reuse a stored secret: a password must
+        // never follow a changed URL to another host.
+        let target = normalise_instance_url(&payload.instance_url).ok();
+        let saved = self.settings().ok().filter(|(s, _)| {
+            Some(&s.instance) == target.as_ref() && s.username == payload.client_id.trim()
+        });
+        if let Some((stored, kind)) = saved {
+            if payload.client_secret.is_empty() {
+                let secret = self.secrets.load(&self.account(&stored), kind)?;
+                secret.expose().clone_into(&mut payload.client_secret);
+            }
+            let same_client = |id: &str| payload.oauth_client_id.trim() == id;
+            if let (true, Auth::OAuth { client_id }) =
+                (payload.oauth_client_secret.is_empty(), &stored.auth)
+                && same_client(client_id)
+            {
+                let secret = self
+                    .secrets
+                    .load(&self.oauth_account(&stored, client_id), kind)?;
+                secret.expose().clone_into(&mut payload.oauth_client_secret);
+            }
+        }
+        self.connect(&payload).await
     }
 
     /// Says where the secret is kept and checks that this process can read it.

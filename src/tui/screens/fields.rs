@@ -54,6 +54,8 @@ pub struct FieldsForm {
     user_prefilled: bool,
     /// The secrets hold the sandbox's demo values (Ctrl-D), which must never go elsewhere.
     demo_filled: bool,
+    /// A connector is saved, so empty secret fields mean "keep the stored ones".
+    pub(super) has_saved: bool,
 }
 
 impl Default for FieldsForm {
@@ -81,6 +83,7 @@ impl FieldsForm {
             touched: false,
             user_prefilled: true,
             demo_filled: false,
+            has_saved: false,
         };
         form.refocus();
         form
@@ -88,6 +91,7 @@ impl FieldsForm {
 
     /// Fills the form from saved settings, unless the operator already typed something.
     pub fn prefill(&mut self, saved: &SavedSettings) {
+        self.has_saved = true;
         if self.touched {
             return;
         }
@@ -291,8 +295,18 @@ impl FieldsForm {
 
     fn save(&mut self) -> Action {
         let payload = self.payload();
-        match payload.check() {
+        let keeps = |p: &FieldProblem| {
+            self.has_saved && matches!(p.field.as_str(), "clientSecret" | "oauthClientSecret")
+        };
+        match payload
+            .check()
+            .map_err(|all| all.into_iter().filter(|p| !keeps(p)).collect::<Vec<_>>())
+        {
             Ok(_) => {
+                self.problems.clear();
+                Action::Start(Job::Connect(payload))
+            }
+            Err(problems) if problems.is_empty() => {
                 self.problems.clear();
                 Action::Start(Job::Connect(payload))
             }

@@ -147,6 +147,9 @@ impl FieldsForm {
             }
             USER if sandbox => "sandbox demo user: itil, itil_admin, web-service-only",
             USER => "the integration user (web-service-only, itil + itil_admin)",
+            PASSWORD if self.has_saved && self.inputs[PASSWORD].value().is_empty() => {
+                "masked, never shown; leave empty to keep the stored password"
+            }
             PASSWORD if sandbox => "masked, never shown; Ctrl-D fills the demo password",
             PASSWORD => "masked, never shown; kept in the OS keyring or for this session only",
             OAUTH_ID if sandbox => "Ctrl-D fills the sandbox's demo client",
