@@ -156,7 +156,8 @@ impl App {
                 .evidence
                 .as_ref()
                 .is_some_and(EvidenceView::rollback_offered),
-            approvable: self.preview.as_ref().is_some_and(PreviewView::approvable),
+            approvable: !self.is_busy()
+                && self.preview.as_ref().is_some_and(PreviewView::approvable),
             demo_fill: self.fields.targets_sandbox(),
         }
     }

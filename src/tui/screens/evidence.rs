@@ -69,8 +69,14 @@ impl EvidenceView {
     /// Whether a linked rollback run may be previewed: a live forward run that landed.
     pub fn rollback_offered(&self) -> bool {
         let run = &self.data.run;
+        let reversible = self
+            .data
+            .preview
+            .as_ref()
+            .is_some_and(|p| p.rollback.reversible);
         run.mode == RunMode::Live
             && run.action != ROLLBACK_ACTION
+            && reversible
             && matches!(run.state, RunState::Verified | RunState::Diverged)
     }
 
