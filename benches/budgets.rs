@@ -6,26 +6,20 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use actionplane::domain::incident::{FieldValue, Record};
+use actionplane::domain::incident::Record;
 use actionplane::domain::policy::Allowlist;
 use actionplane::domain::preview::{self, CloseRequest, PreviewInput, line_diff};
 use actionplane::store::{NewAuditEvent, Store};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn sample_record() -> Record {
-    let mut record = Record::default();
-    for (field, value) in [
+    Record::from_pairs(&[
         ("sys_id", "a1b2c3d4e5f60718293a4b5c6d7e8f90"),
         ("number", "INC-42"),
         ("state", "2"),
         ("sys_mod_count", "3"),
         ("sys_updated_on", "2026-12-01 09:00:00"),
-    ] {
-        record
-            .fields
-            .insert(field.to_owned(), FieldValue::plain(value));
-    }
-    record
+    ])
 }
 
 fn previews(c: &mut Criterion) {

@@ -29,6 +29,15 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of plain fields (display equals value), as fixtures and samples need.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let fields = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), FieldValue::plain(*v)))
+            .collect();
+        Self { fields }
+    }
+
     /// The raw value of a field, or `""` when the instance did not send it.
     pub fn value(&self, field: &str) -> &str {
         self.fields.get(field).map_or("", |f| f.value.as_str())

@@ -64,8 +64,7 @@ fn metadata() -> TableMetadata {
 }
 
 fn record() -> Record {
-    let mut record = Record::default();
-    for (k, v) in [
+    Record::from_pairs(&[
         ("sys_id", "a1b2"),
         ("number", "INC-42"),
         ("state", "2"),
@@ -73,10 +72,7 @@ fn record() -> Record {
         ("close_notes", ""),
         ("sys_mod_count", "3"),
         ("sys_updated_on", "2026-12-01 09:00:00"),
-    ] {
-        record.fields.insert(k.to_owned(), FieldValue::plain(v));
-    }
-    record
+    ])
 }
 
 fn allowlist() -> Allowlist {

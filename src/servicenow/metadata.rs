@@ -277,16 +277,9 @@ fn choices_for(rows: &[Record], hierarchy: &[String], element: &str) -> Vec<Choi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::incident::FieldValue;
 
     fn row(pairs: &[(&str, &str)]) -> Record {
-        let mut record = Record::default();
-        for (name, value) in pairs {
-            record
-                .fields
-                .insert((*name).to_owned(), FieldValue::plain(*value));
-        }
-        record
+        Record::from_pairs(pairs)
     }
 
     fn chain() -> Vec<String> {

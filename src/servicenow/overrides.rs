@@ -102,16 +102,9 @@ pub(super) fn apply(entry: &mut DictionaryEntry, rows: &[Record], hierarchy: &[S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::incident::FieldValue;
 
     fn row(pairs: &[(&str, &str)]) -> Record {
-        let mut record = Record::default();
-        for (name, value) in pairs {
-            record
-                .fields
-                .insert((*name).to_owned(), FieldValue::plain(*value));
-        }
-        record
+        Record::from_pairs(pairs)
     }
 
     fn entry(defined_on: &str, element: &str) -> DictionaryEntry {
